@@ -1,0 +1,1 @@
+"""newscrawl: a Scrapy crawler that archives a news category into SQLite."""
