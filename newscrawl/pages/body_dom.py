@@ -1,0 +1,267 @@
+"""Own DOM scorer: segment a page into text blocks, find the article container, keep its clean blocks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+# Elements whose content is never article text.
+_DROP_TAGS = {
+    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed",
+    "video", "audio", "map", "button", "select", "textarea", "input", "label", "option",
+    "nav", "aside", "footer", "figure", "figcaption", "picture", "dialog", "menu",
+}
+# Elements that end a paragraph.
+_BLOCK_TAGS = {
+    "p", "div", "section", "article", "main", "header", "li", "ul", "ol", "dl", "dt", "dd",
+    "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tbody", "thead", "tfoot",
+    "tr", "td", "th", "caption", "hr", "address", "center", "body", "html", "details", "summary",
+    "fieldset", "legend", "hgroup", "form",
+}
+# Blocks that are paragraphs of their parent container rather than containers themselves.
+_LEAF_TAGS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "address"}
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+_NEGATIVE_TOKENS = (
+    "share", "sharing", "social", "related", "comment", "footer", "nav", "navbar", "navigation",
+    "menu", "subscribe", "subscription", "newsletter", "promo", "caption", "breadcrumb",
+    "breadcrumbs", "tags", "tag", "taglist", "sidebar", "widget", "ad", "ads", "advert",
+    "advertisement", "banner", "sponsor", "sponsored", "popular", "mostread", "trending",
+    "recommended", "recommend", "outbrain", "taboola", "byline", "author", "cookie", "consent",
+    "modal", "popup", "overlay", "masthead", "toolbar", "pagination", "pager", "print",
+    "follow", "signup", "login", "paywall", "hidden", "dateline", "timestamp", "meta", "skip",
+    "disclaimer", "copyright", "credit", "credits", "gallery", "slideshow", "video", "player",
+)
+_NEGATIVE = frozenset(_NEGATIVE_TOKENS)
+_NEGATIVE_PREFIXES = ("share", "social", "related", "comment", "footer", "subscri", "newsletter",
+                      "promo", "breadcrumb", "sidebar", "advert", "sponsor", "recommend", "caption")
+_POSITIVE = frozenset(("article", "body", "content", "entry", "main", "post", "text", "story",
+                       "blog", "prose", "richtext"))
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SPACE = re.compile(r"\s+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+# Short lines that announce a boilerplate block (follow us, related, most read, ...), multilingual.
+BOILERPLATE_LINE = re.compile(
+    r"^\W*(?:"
+    r"follow us|subscribe|sign up|share (?:this|on)|related|read more|see also|more (?:news|stories)|"
+    r"most (?:read|popular)|recommended|advertisement|also read|read also|trending|"
+    r"бизни ижтимоий тармоқларда|ижтимоий тармоқларда кузатиб|бошқа янгиликлар|кўп ўқилган|"
+    r"тегишли янгиликлар|мавзуга оид|"
+    r"bizni ijtimoiy tarmoqlarda|ijtimoiy tarmoqlarda kuzatib|boshqa yangiliklar|ko.p o.qilgan|"
+    r"mavzuga oid|"
+    r"подписывайтесь|подпишитесь|похожие новости|читайте также|другие новости|самое читаемое|"
+    r"популярное|реклама|поделиться|мы в соцсетях"
+    r")",
+    re.I,
+)
+
+
+@dataclass
+class Block:
+    """A run of text between paragraph boundaries, with the element that owns it."""
+
+    text: str
+    owner: lxml.html.HtmlElement
+    link_chars: int
+    position: int
+    heading: bool = False
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / max(1, len(self.text))
+
+
+class _Segmenter:
+    """Accumulates inline text and cuts it into blocks at block-level tags and ``<br>``."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.owner: lxml.html.HtmlElement | None = None
+
+    def flush(self) -> None:
+        text = _SPACE.sub(" ", "".join(self.parts)).strip()
+        if text and self.owner is not None:
+            self.blocks.append(Block(text, self.owner, min(self.link_chars, len(text)),
+                                     len(self.blocks), self.owner.tag in _HEADING_TAGS))
+        self.parts, self.link_chars, self.owner = [], 0, None
+
+    def add(self, text: str | None, in_link: bool, owner: lxml.html.HtmlElement) -> None:
+        if not text:
+            return
+        if self.owner is None:
+            if not text.strip():
+                return
+            self.owner = owner
+        self.parts.append(text)
+        if in_link:
+            self.link_chars += len(text.strip())
+
+    def run(self, scope: lxml.html.HtmlElement) -> list[Block]:
+        owners = [scope]
+        links = 0
+        for event, el in etree.iterwalk(scope, events=("start", "end")):
+            tag = el.tag if isinstance(el.tag, str) else ""
+            if event == "start":
+                if tag == "br":
+                    self.flush()
+                elif tag in _BLOCK_TAGS:
+                    self.flush()
+                    owners.append(el)
+                if tag == "a":
+                    links += 1
+                if tag and tag != "br":
+                    self.add(el.text, links > 0, owners[-1])
+                continue
+            if tag in _BLOCK_TAGS:
+                self.flush()
+                owners.pop()
+            if tag == "a":
+                links -= 1
+            if el is not scope:
+                self.add(el.tail, links > 0, owners[-1])
+        self.flush()
+        return self.blocks
+
+
+def _tokens(el: lxml.html.HtmlElement) -> list[str]:
+    raw = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
+    return [t for t in _TOKEN_SPLIT.split(_CAMEL.sub("-", raw).lower()) if t]
+
+
+def is_negative(el: lxml.html.HtmlElement) -> bool:
+    """Class/id/role says this element is boilerplate (and nothing says it is content)."""
+    tokens = _tokens(el)
+    if not tokens:
+        return False
+    negative = any(t in _NEGATIVE or t.startswith(_NEGATIVE_PREFIXES) for t in tokens)
+    return negative and not any(t in _POSITIVE for t in tokens)
+
+
+def clean(root: lxml.html.HtmlElement) -> None:
+    """Remove elements that never hold article text (scripts, navigation, figures, hidden nodes)."""
+    doomed = [el for el in root.iter() if not isinstance(el.tag, str)
+              or el.tag in _DROP_TAGS or (el.tag not in ("body", "html") and _hidden(el))]
+    for el in doomed:
+        _remove(el)
+
+
+def _hidden(el: lxml.html.HtmlElement) -> bool:
+    return (el.get("hidden") is not None or el.get("aria-hidden") == "true"
+            or bool(_HIDDEN_STYLE.search(el.get("style", ""))))
+
+
+def _remove(el: lxml.html.HtmlElement) -> None:
+    """Drop an element but keep its tail text."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+
+def segment(root: lxml.html.HtmlElement) -> list[Block]:
+    """Split a cleaned tree into text blocks in document order."""
+    body = root.find("body")
+    scope = body if body is not None else root
+    return _Segmenter().run(scope)
+
+
+def _is_good(block: Block) -> bool:
+    return len(block.text) >= 25 and block.link_density < 0.33 and not block.heading
+
+
+def _container(block: Block) -> lxml.html.HtmlElement:
+    el = block.owner
+    if el.tag in _LEAF_TAGS:
+        parent = el.getparent()
+        while parent is not None and parent.tag in _LEAF_TAGS | {"ul", "ol", "dl", "tbody", "table"}:
+            parent = parent.getparent()
+        if parent is not None:
+            return parent
+    return el
+
+
+def pick_container(blocks: list[Block]) -> list[lxml.html.HtmlElement]:
+    """Readability-style scoring: good blocks vote for their container and its ancestors."""
+    scores: dict[lxml.html.HtmlElement, float] = {}
+    for b in blocks:
+        if not _is_good(b):
+            continue
+        value = 1.0 + b.text.count(",") + b.text.count("،") + min(len(b.text) / 100, 3.0)
+        el = _container(b)
+        for level in range(4):
+            if el is None or el.tag == "html":
+                break
+            scores[el] = scores.get(el, 0.0) + value / (1 if level == 0 else 2 if level == 1 else level * 3)
+            el = el.getparent()
+    if not scores:
+        return []
+    link = _link_density_by_element(blocks)
+    ranked = {el: s * (1 - link.get(el, 0.0)) * (0.5 if is_negative(el) else 1.0)
+              for el, s in scores.items()}
+    top = max(ranked, key=ranked.get)
+    parent = top.getparent()
+    if parent is None:
+        return [top]
+    threshold = max(10.0, ranked[top] * 0.2)
+    chosen = []
+    for sib in parent:
+        if sib is top or ranked.get(sib, 0.0) >= threshold:
+            chosen.append(sib)
+    return chosen
+
+
+def _link_density_by_element(blocks: list[Block]) -> dict[lxml.html.HtmlElement, float]:
+    totals: dict[lxml.html.HtmlElement, list[int]] = {}
+    for b in blocks:
+        el = b.owner
+        while el is not None:
+            t = totals.setdefault(el, [0, 0])
+            t[0] += len(b.text)
+            t[1] += b.link_chars
+            el = el.getparent()
+    return {el: lk / max(1, n) for el, (n, lk) in totals.items()}
+
+
+def _inside(el: lxml.html.HtmlElement, containers: set[lxml.html.HtmlElement]) -> bool:
+    """``el`` lies in one of ``containers`` with no boilerplate-classed element in between."""
+    negative = False
+    while el is not None:
+        if el in containers:
+            return not negative
+        negative = negative or is_negative(el)
+        el = el.getparent()
+    return False
+
+
+def keep(block: Block) -> bool:
+    """Drop link lists, boilerplate announcements and headline-level headings."""
+    if block.owner.tag == "h1":
+        return False
+    if block.link_density > 0.5:
+        return False
+    if len(block.text) < 80 and BOILERPLATE_LINE.search(block.text):
+        return False
+    return True
+
+
+def analyse(root: lxml.html.HtmlElement) -> tuple[list[Block], list[Block]]:
+    """All text blocks of a (mutable) parsed page, and those the DOM scorer takes as the article."""
+    clean(root)
+    blocks = segment(root)
+    containers = set(pick_container(blocks))
+    return blocks, [b for b in blocks if _inside(b.owner, containers) and keep(b)]
