@@ -1,0 +1,34 @@
+"""The one entry point for article extraction, used by the spider, `newscrawl extract` and `newscrawl reparse`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from newscrawl.pages.article import ListingHint, extract_page
+from newscrawl.pages.text import decode_html
+from newscrawl.sites import Profile, load_profile, profile_for_url
+
+__all__ = ["ListingHint", "extract_article", "resolve_profile"]
+
+
+def resolve_profile(profile: Profile | str | None, url: str) -> Profile | None:
+    """A Profile from a Profile, a profile name or path, "auto" (match the URL's host), or None/"none"."""
+    if profile is None or isinstance(profile, Profile):
+        return profile
+    if profile in ("", "none", "generic"):
+        return None
+    if profile == "auto":
+        return profile_for_url(url)
+    return load_profile(profile)
+
+
+def extract_article(html: bytes | str, url: str, fetched_at: datetime | None = None,
+                    profile: Profile | str | None = None, hint: ListingHint | None = None,
+                    content_type: str | None = None) -> dict[str, Any]:
+    """Every archive field of an article page, plus `extraction` (the layer behind each field) and `problems`.
+
+    Bytes are decoded by the HTTP charset (content_type), the BOM or <meta charset>, else by detection.
+    """
+    text = decode_html(html, content_type)
+    return extract_page(text, url, fetched_at, resolve_profile(profile, url), hint).as_dict()

@@ -1,0 +1,71 @@
+"""The records a crawl produces: an article and the related links printed on its page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class RelatedLink:
+    """A card in an article's "other news" block, as printed there."""
+
+    url: str
+    """Absolute URL the card links to."""
+    title: str | None = None
+    """Card headline, raw text."""
+    category: str | None = None
+    """Category label printed on the card (e.g. "Сиёсат")."""
+    published_text: str | None = None
+    """The time exactly as printed on the card ("Бугун 13:35")."""
+    published_at: str | None = None
+    """That time resolved against the fetch time: ISO 8601 with offset, or None."""
+    lead: str | None = None
+    """The card's one-sentence lead."""
+    image_url: str | None = None
+    """Absolute URL of the card's image."""
+    position: int = 0
+    """0-based order of the card in the block."""
+
+
+@dataclass
+class Article:
+    """One article page as extracted: raw text as published, parsed values beside it."""
+
+    url: str
+    """The URL the page was fetched from (after redirects)."""
+    canonical_url: str | None = None
+    """`<link rel=canonical>` or og:url, absolute."""
+    title: str | None = None
+    lead: str | None = None
+    """Standfirst; never repeated as the body's first paragraph."""
+    body: str | None = None
+    """Article text, paragraphs separated by one blank line."""
+    published_at: str | None = None
+    """ISO 8601 with offset (+05:00 when the page gives no zone)."""
+    published_precision: str | None = None
+    """"day", "minute" or "second": how much of published_at the page actually gave."""
+    published_text: str | None = None
+    """The publication date as printed (or the metadata value it came from)."""
+    modified_at: str | None = None
+    """ISO 8601 with offset."""
+    modified_text: str | None = None
+    fetched_at: str | None = None
+    """When the page was fetched, ISO 8601 UTC."""
+    author: str | None = None
+    image_url: str | None = None
+    category: str | None = None
+    """Last breadcrumb entry (or metadata section)."""
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    """ISO 639-1 code: "uz", "ru", "en"."""
+    script: str | None = None
+    """"cyrl", "latn" or "mixed", detected from title, lead and body."""
+    related: list[RelatedLink] = field(default_factory=list)
+    extraction: dict[str, str] = field(default_factory=dict)
+    """For each field, the layer that filled it: profile, json-ld, opengraph, meta, generic, listing."""
+    problems: list[str] = field(default_factory=list)
+    """Why the article is incomplete (missing lead, unparseable date, ...); empty when all is well."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

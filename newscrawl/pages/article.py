@@ -1,0 +1,326 @@
+"""Article pages: every archive field, layered per field (profile -> JSON-LD -> OpenGraph -> meta -> generic)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from parsel import Selector
+
+from newscrawl.dates import ParsedDate, parse_date_precise
+from newscrawl.items import Article, RelatedLink
+from newscrawl.pages.body import extract_body
+from newscrawl.pages.cards import absolute_url, page_base
+from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
+from newscrawl.pages.related import related_cards
+from newscrawl.pages.text import block_paragraphs, collapse, strip_label
+from newscrawl.sites import Profile, node_text, select_first_text
+from newscrawl.translit import detect_script
+
+LEAD_CLASSES = ("lead", "intro", "standfirst", "summary", "excerpt", "anons", "subtitle", "description", "dek")
+BREADCRUMB = ("[class*=breadcrumb] a", "[class*=breadcrumb] li", "nav[aria-label*=readcrumb] a")
+PUBLISHED_META = ("article:published_time", "og:published_time")
+PUBLISHED_NAMES = ("pubdate", "publishdate", "date", "dc.date", "dc.date.issued", "article.published",
+                   "sailthru.date", "parsely-pub-date", "datepublished", "publish-date")
+MODIFIED_NAMES = ("dc.date.modified", "article.updated", "datemodified", "last-modified")
+TITLE_SEPARATORS = re.compile(r"\s+[|—–\-:»·]\s+")
+RUSSIAN_ONLY = re.compile(r"[ыщэъ]", re.IGNORECASE)
+UZBEK_ONLY = re.compile(r"[ўқғҳ]", re.IGNORECASE)
+LATIN_UZBEK = re.compile(r"[oOgG][ʻ‘'’`]|\b(va|bilan|uchun|haqida|yil|boʻyicha)\b")
+MAX_DATE_TEXT = 80
+
+
+@dataclass
+class ListingHint:
+    """What the card that linked to this article said about it (used only where the page says nothing)."""
+
+    time_text: str | None = None
+    fetched_at: datetime | None = None
+    title: str | None = None
+    lead: str | None = None
+    category: str | None = None
+
+
+class _Fields:
+    """Collects field values with the layer that gave each."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+        self.sources: dict[str, str] = {}
+
+    def offer(self, name: str, layer: str, value: object) -> bool:
+        if name in self.values or value in (None, "", []):
+            return name in self.values
+        self.values[name] = value
+        self.sources[name] = layer
+        return True
+
+    def first(self, name: str, candidates: list[tuple[str, Callable[[], object]]]) -> None:
+        for layer, get in candidates:
+            if self.offer(name, layer, get()):
+                return
+
+
+def extract_page(html: str, url: str, fetched_at: datetime | None = None, profile: Profile | None = None,
+                 hint: ListingHint | None = None) -> Article:
+    """Extract an Article from decoded HTML. Pure: no network, no storage."""
+    fetched = _aware(fetched_at or datetime.now(timezone.utc))
+    sel = Selector(text=html or "<html></html>")
+    base = page_base(sel, url)
+    md = read_metadata(sel)
+    ld = md.jsonld
+    prof = profile.article if profile else {}
+    f = _Fields()
+    problems: list[str] = []
+
+    def psel(key: str) -> str | None:
+        return select_first_text(sel, prof.get(key, ())) if profile else None
+
+    f.first("title", [("profile", lambda: psel("title")), ("json-ld", lambda: jsonld_text(ld.get("headline"))),
+                      ("opengraph", lambda: md.og_first("og:title")), ("generic", lambda: _generic_title(sel, md))])
+    title = f.values.get("title")
+    f.first("lead", [("profile", lambda: psel("lead")), ("json-ld", lambda: jsonld_text(ld.get("description"))),
+                     ("opengraph", lambda: md.og_first("og:description")),
+                     ("meta", lambda: md.meta.get("description")), ("generic", lambda: _generic_lead(sel))])
+    _dates(f, "published", sel, md, fetched, psel("published") if profile else None, problems, hint)
+    _dates(f, "modified", sel, md, fetched, psel("modified") if profile else None, problems, None)
+    f.first("author", [("profile", lambda: strip_label(psel("author"))),
+                       ("json-ld", lambda: jsonld_text(ld.get("author"))),
+                       ("opengraph", lambda: _not_url(md.og_first("article:author"))),
+                       ("meta", lambda: _not_url(md.meta.get("author"))), ("generic", lambda: _generic_author(sel))])
+    f.first("image_url", [("profile", lambda: absolute_url(base, psel("image"))),
+                          ("json-ld", lambda: absolute_url(base, _image(ld.get("image")))),
+                          ("opengraph", lambda: absolute_url(base, md.og_first("og:image")))])
+    f.first("category", [("profile", lambda: psel("category")),
+                         ("json-ld", lambda: jsonld_text(ld.get("articleSection"))),
+                         ("opengraph", lambda: md.og_first("article:section")),
+                         ("generic", lambda: _breadcrumb_category(sel, title)),
+                         ("listing", lambda: hint.category if hint else None)])
+    f.first("tags", [("profile", lambda: _profile_tags(sel, prof.get("tags", ()))),
+                     ("json-ld", lambda: jsonld_list(ld.get("keywords"))),
+                     ("opengraph", lambda: md.og.get("article:tag", [])),
+                     ("meta", lambda: jsonld_list(md.meta.get("keywords") or md.meta.get("news_keywords")))])
+    f.first("canonical_url", [("profile", lambda: absolute_url(base, psel("canonical"))),
+                              ("meta", lambda: absolute_url(base, md.canonical)), ("generic", lambda: url)])
+    lead = f.values.get("lead")
+    f.first("body", [("profile", lambda: _profile_body(sel, profile)),
+                     ("generic", lambda: extract_body(html, url, tree=sel.root, title=title, lead=lead))])
+    body = _without_lead(f.values.get("body") or [], title, lead)
+    f.values["body"] = "\n\n".join(body) if body else None
+    if not body:
+        f.sources.pop("body", None)
+    f.first("language", [("meta", lambda: _language_code(md.html_lang or jsonld_text(ld.get("inLanguage"))
+                                                          or md.og_first("og:locale"))),
+                         ("generic", lambda: _guess_language(" ".join(filter(None, [title, lead, *body[:3]]))))])
+    text = " ".join(filter(None, [title, lead, f.values.get("body")]))
+    related, related_layer = related_cards(sel, base, url, profile)
+    article = Article(
+        url=url,
+        canonical_url=f.values.get("canonical_url"),
+        title=title,
+        lead=lead,
+        body=f.values.get("body"),
+        fetched_at=fetched.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        author=f.values.get("author"),
+        image_url=f.values.get("image_url"),
+        category=f.values.get("category"),
+        tags=list(dict.fromkeys(t.lstrip("#").strip() for t in f.values.get("tags", []) if t.strip("# "))),
+        language=f.values.get("language"),
+        script=detect_script(text) if text else None,
+        related=[_related_link(c, i, fetched) for i, c in enumerate(related)],
+        extraction=dict(f.sources),
+        problems=problems,
+    )
+    for kind in ("published", "modified"):
+        parsed: ParsedDate | None = f.values.get(f"{kind}_at")
+        if parsed is not None:
+            setattr(article, f"{kind}_at", parsed.value.isoformat())
+            setattr(article, f"{kind}_text", f.values.get(f"{kind}_text"))
+    if article.published_at:
+        article.published_precision = f.values["published_at"].precision
+    if related_layer:
+        article.extraction["related"] = related_layer
+    _note_missing(article, problems)
+    return article
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime, profile_text: str | None,
+           problems: list[str], hint: ListingHint | None) -> None:
+    """Fill <kind>_at (a ParsedDate) and <kind>_text from the first layer that gives a parseable date."""
+    ld_key = "datePublished" if kind == "published" else "dateModified"
+    og_keys = PUBLISHED_META if kind == "published" else ("article:modified_time", "og:updated_time")
+    names = PUBLISHED_NAMES if kind == "published" else MODIFIED_NAMES
+    candidates: list[tuple[str, str | None, datetime]] = [
+        ("profile", profile_text, fetched),
+        ("json-ld", jsonld_text(md.jsonld.get(ld_key)), fetched),
+        *[("opengraph", md.og_first(k), fetched) for k in og_keys],
+        *[("meta", md.meta.get(n), fetched) for n in names],
+    ]
+    if kind == "published":
+        candidates.append(("meta", md.time_datetime[0] if md.time_datetime else None, fetched))
+        candidates.append(("generic", _visible_date_text(sel), fetched))
+        if hint and hint.time_text:
+            candidates.append(("listing", hint.time_text, _aware(hint.fetched_at or fetched)))
+    for layer, text, base in candidates:
+        if not text:
+            continue
+        parsed = parse_date_precise(text, base)
+        if parsed is None:
+            problems.append(f"unparseable {kind} date ({layer}): {text[:80]!r}")
+            continue
+        f.offer(f"{kind}_at", layer, parsed)
+        f.values[f"{kind}_text"] = text
+        return
+
+
+def _visible_date_text(sel: Selector) -> str | None:
+    """The first short text near the headline that reads as a date."""
+    h1 = sel.xpath("(//h1)[1]")
+    if not h1:
+        return None
+    scope = h1
+    for _ in range(3):
+        parent = scope.xpath("..")
+        if not parent:
+            break
+        scope = parent
+        for text in scope.xpath(".//text()[normalize-space()][not(ancestor::script or ancestor::style "
+                                "or ancestor::a)]").getall():
+            text = " ".join(text.split())
+            if len(text) <= MAX_DATE_TEXT and parse_date_precise(text) is not None:
+                return text
+    return None
+
+
+def _generic_title(sel: Selector, md: Metadata) -> str | None:
+    for css in ("article h1", "main h1", "h1"):
+        text = select_first_text(sel, (css,))
+        if text:
+            return text
+    title = collapse(sel.css("title::text").get())
+    if title:
+        return TITLE_SEPARATORS.split(title)[0]
+    return None
+
+
+def _generic_lead(sel: Selector) -> str | None:
+    for name in LEAD_CLASSES:
+        for node in sel.css(f"article [class*={name}], main [class*={name}], [class*={name}]"):
+            if node.root.tag in ("p", "div", "h2", "strong", "span") and not node.css("a, img"):
+                text = node_text(node)
+                if 30 <= len(text) <= 600:
+                    return text
+    return None
+
+
+def _generic_author(sel: Selector) -> str | None:
+    text = select_first_text(sel, ("[rel=author]", "[itemprop=author] [itemprop=name]", "[itemprop=author]",
+                                   "[class*=byline]", "[class*=author]"))
+    text = strip_label(text)
+    return text if text and len(text) <= 80 else None
+
+
+def _not_url(value: str | None) -> str | None:
+    return None if not value or value.startswith(("http://", "https://")) else value
+
+
+def _image(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return value if isinstance(value, str) else None
+
+
+def _breadcrumb_category(sel: Selector, title: str | None) -> str | None:
+    for css in BREADCRUMB:
+        items = [node_text(n) for n in sel.css(css)]
+        items = [t for t in items if t and t != title and len(t) <= 60]
+        if len(items) >= 2:
+            return items[-1]
+    return None
+
+
+def _profile_tags(sel: Selector, selectors: tuple[str, ...]) -> list[str]:
+    for css in selectors:
+        tags = [node_text(n) for n in sel.css(css)]
+        if tags:
+            return [t for t in tags if t]
+    return []
+
+
+def _profile_body(sel: Selector, profile: Profile | None) -> list[str]:
+    if profile is None:
+        return []
+    for css in profile.body:
+        nodes = sel.css(css)
+        if not nodes:
+            continue
+        element = copy.deepcopy(nodes[0].root)
+        for exclude in profile.body_exclude:
+            for node in Selector(root=element).css(exclude):
+                _drop(node.root)
+        paragraphs = block_paragraphs(element)
+        if paragraphs:
+            return paragraphs
+    return []
+
+
+def _drop(element: object) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _without_lead(body: list[str], title: str | None, lead: str | None) -> list[str]:
+    """Drop leading paragraphs that repeat the headline or the lead."""
+    skip = {collapse(t) for t in (title, lead) if t}
+    start = 0
+    while start < len(body) and collapse(body[start]) in skip:
+        start += 1
+    return body[start:]
+
+
+def _language_code(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def _guess_language(text: str) -> str | None:
+    if not text:
+        return None
+    if UZBEK_ONLY.search(text) or LATIN_UZBEK.search(text):
+        return "uz"
+    if RUSSIAN_ONLY.search(text):
+        return "ru"
+    script = detect_script(text)
+    return "uz" if script in ("cyrl", "mixed") else None
+
+
+def _related_link(card, position: int, fetched: datetime) -> RelatedLink:
+    parsed = parse_date_precise(card.time_text, fetched) if card.time_text else None
+    return RelatedLink(url=card.url, title=card.title, category=card.category, published_text=card.time_text,
+                       published_at=parsed.value.isoformat() if parsed else None, lead=card.lead,
+                       image_url=card.image_url, position=position)
+
+
+def _note_missing(article: Article, problems: list[str]) -> None:
+    for name in ("title", "lead", "body", "published_at"):
+        if not getattr(article, name):
+            problems.append(f"no {name.removesuffix('_at')} found")

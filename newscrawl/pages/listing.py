@@ -1,0 +1,105 @@
+"""Listing (category) pages: the article cards on a page and the links to further pages. Pure: HTML + URL in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from parsel import Selector
+
+from newscrawl.pages.cards import Card, absolute_url, generic_cards, page_base, profile_cards, same_site
+from newscrawl.sites import Profile, select_first_text
+
+NEXT_WORDS = re.compile(r"^(кейинги|keyingi|далее|следующая|вперёд|вперед|next|older|»|›|→|>>)\b|^[»›→]$|"
+                        r"(кейинги|keyingi|далее|следующая|next)\s*[»›→>]?$", re.IGNORECASE)
+MAIN_CONTENT = ("main", "[role=main]", "#content", ".content", "#main", ".main")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+
+
+@dataclass
+class ListingPage:
+    """What one listing page offers the spider."""
+
+    cards: list[Card]
+    next_url: str | None
+    page_urls: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    source: str = "generic"
+    """"profile" when the profile's card selectors found the cards, else "generic"."""
+
+
+def current_page_number(url: str) -> int:
+    values = parse_qs(urlsplit(url).query).get("page")
+    try:
+        return int(values[0]) if values else 1
+    except ValueError:
+        return 1
+
+
+def parse_listing(html: str | Selector, url: str, profile: Profile | None = None) -> ListingPage:
+    """Article cards, next page and feed links of a listing page."""
+    sel = html if isinstance(html, Selector) else Selector(text=html)
+    base = page_base(sel, url)
+    cards: list[Card] = []
+    source = "generic"
+    if profile is not None:
+        cards = profile_cards(sel, base, profile.listing_cards, profile)
+        if profile.article_url_pattern is not None:
+            cards = [c for c in cards if profile.article_url_pattern.search(c.url)]
+        source = "profile" if cards else "generic"
+    if not cards:
+        cards = generic_cards(main_content(sel), base, url)
+    cards = [c for c in cards if same_site(c.url, url)]
+    next_url = None
+    if profile is not None:
+        next_url = absolute_url(base, select_first_text(sel, profile.listing_next))
+    next_url = next_url or generic_next_page(sel, base, url)
+    if next_url == url:
+        next_url = None
+    return ListingPage(cards=cards, next_url=next_url, page_urls=numbered_pages(sel, base, url, profile),
+                       feeds=feed_links(sel, base), source=source)
+
+
+def main_content(sel: Selector) -> Selector:
+    for css in MAIN_CONTENT:
+        found = sel.css(css)
+        if found:
+            return found[0]
+    return sel
+
+
+def generic_next_page(sel: Selector, base: str, url: str) -> str | None:
+    """rel=next, a "next"-worded link, or the link to page N+1."""
+    for href in sel.css('link[rel~="next"]::attr(href), a[rel~="next"]::attr(href)').getall():
+        found = absolute_url(base, href)
+        if found and same_site(found, url):
+            return found
+    following = current_page_number(url) + 1
+    for a in sel.css("a[href]"):
+        text = " ".join("".join(a.css("::text").getall()).split())
+        found = absolute_url(base, a.attrib["href"])
+        if not found or not same_site(found, url) or found == url:
+            continue
+        if (text and NEXT_WORDS.search(text)) or (a.attrib.get("aria-label", "").lower() in ("next", "next page")):
+            return found
+        if text == str(following) or current_page_number(found) == following and text.isdigit():
+            return found
+    return None
+
+
+def numbered_pages(sel: Selector, base: str, url: str, profile: Profile | None) -> list[str]:
+    selectors = profile.listing_pages if profile else ()
+    hrefs = [h for css in selectors for h in sel.css(css).getall()] or sel.css("a[href*='page=']::attr(href)").getall()
+    pages = [absolute_url(base, h) for h in hrefs]
+    return list(dict.fromkeys(p for p in pages if p and p != url and same_site(p, url)))
+
+
+def feed_links(sel: Selector, base: str) -> list[str]:
+    links = []
+    for node in sel.css('link[rel="alternate"]'):
+        if node.attrib.get("type", "").lower() in FEED_TYPES:
+            found = absolute_url(base, node.attrib.get("href"))
+            if found:
+                links.append(found)
+    return links

@@ -1,0 +1,109 @@
+"""Structured metadata of a page: JSON-LD, OpenGraph and article:* meta, <time datetime>, canonical, language."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from parsel import Selector
+
+ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
+                 "opinionnewsarticle", "backgroundnewsarticle", "report", "webpage"}
+
+
+@dataclass
+class Metadata:
+    """Values found in a page's metadata, each keyed by the layer it came from."""
+
+    jsonld: dict[str, Any] = field(default_factory=dict)
+    og: dict[str, list[str]] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    time_datetime: list[str] = field(default_factory=list)
+    canonical: str | None = None
+    html_lang: str | None = None
+
+    def og_first(self, key: str) -> str | None:
+        values = self.og.get(key)
+        return values[0] if values else None
+
+
+def _jsonld_objects(data: Any) -> list[dict[str, Any]]:
+    """Flatten JSON-LD (lists, @graph) into a list of objects."""
+    found: list[dict[str, Any]] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            found.append(item)
+            if "@graph" in item:
+                stack.append(item["@graph"])
+    return found
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    value = obj.get("@type", [])
+    values = value if isinstance(value, list) else [value]
+    return {str(v).lower() for v in values}
+
+
+def article_jsonld(sel: Selector) -> dict[str, Any]:
+    """The page's NewsArticle/Article JSON-LD object (the first one that has a headline), or {}."""
+    candidates: list[dict[str, Any]] = []
+    for raw in sel.css('script[type="application/ld+json"]::text').getall():
+        try:
+            data = json.loads(raw.strip().rstrip(";"), strict=False)
+        except (ValueError, RecursionError):
+            continue
+        candidates.extend(o for o in _jsonld_objects(data) if _types(o) & ARTICLE_TYPES)
+    candidates.sort(key=lambda o: ("webpage" in _types(o), not o.get("headline")))
+    return candidates[0] if candidates else {}
+
+
+def jsonld_text(value: Any) -> str | None:
+    """A JSON-LD value as text: strings as is, {name: ...} objects and lists by their names."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = " ".join(value.split())
+        return text or None
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return jsonld_text(value.get("name") or value.get("url") or value.get("@id"))
+    if isinstance(value, list):
+        parts = [t for t in (jsonld_text(v) for v in value) if t]
+        return ", ".join(dict.fromkeys(parts)) or None
+    return None
+
+
+def jsonld_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",") if t.strip()]
+    if isinstance(value, list):
+        return [t for v in value for t in jsonld_list(v)]
+    text = jsonld_text(value)
+    return [text] if text else []
+
+
+def read_metadata(sel: Selector) -> Metadata:
+    md = Metadata(jsonld=article_jsonld(sel))
+    for node in sel.css("meta"):
+        key = (node.attrib.get("property") or node.attrib.get("name") or node.attrib.get("itemprop") or "").strip()
+        content = node.attrib.get("content")
+        if not key or content is None or not content.strip():
+            continue
+        key = key.lower()
+        content = " ".join(content.split())
+        if key.startswith(("og:", "article:")):
+            md.og.setdefault(key, []).append(content)
+        else:
+            md.meta.setdefault(key, content)
+    md.time_datetime = [v.strip() for v in sel.css("time::attr(datetime)").getall() if v.strip()]
+    md.canonical = sel.css('link[rel="canonical"]::attr(href)').get() or md.og_first("og:url")
+    md.html_lang = sel.xpath("/html/@lang").get() or md.meta.get("content-language")
+    return md
