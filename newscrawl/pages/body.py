@@ -25,9 +25,8 @@ def extract_body(
         tree = _parse(html)
         if tree is None:
             return []
-    pristine = tree
     blocks, chosen = analyse(copy.deepcopy(tree))
-    paragraphs = choose_paragraphs(pristine, url, blocks, chosen)
+    paragraphs = choose_paragraphs(html, tree, url, blocks, chosen)
     return _drop_repeats(paragraphs, title, lead)
 
 

@@ -45,20 +45,32 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
-# Short lines that announce a boilerplate block (follow us, related, most read, ...), multilingual.
+# Short lines that announce or are boilerplate (follow us, related, most read, ...), multilingual.
 BOILERPLATE_LINE = re.compile(
     r"^\W*(?:"
     r"follow us|subscribe|sign up|share (?:this|on)|related|read more|see also|more (?:news|stories)|"
-    r"most (?:read|popular)|recommended|advertisement|also read|read also|trending|"
+    r"most (?:read|popular)|recommended|advert(?:isement)?|also read|read also|trending|comments?|"
+    r"leave a (?:comment|reply)|tags?:|"
     r"бизни ижтимоий тармоқларда|ижтимоий тармоқларда кузатиб|бошқа янгиликлар|кўп ўқилган|"
-    r"тегишли янгиликлар|мавзуга оид|"
+    r"тегишли янгиликлар|мавзуга оид|изоҳлар|"
     r"bizni ijtimoiy tarmoqlarda|ijtimoiy tarmoqlarda kuzatib|boshqa yangiliklar|ko.p o.qilgan|"
-    r"mavzuga oid|"
+    r"mavzuga oid|izohlar|"
     r"подписывайтесь|подпишитесь|похожие новости|читайте также|другие новости|самое читаемое|"
-    r"популярное|реклама|поделиться|мы в соцсетях"
-    r")",
+    r"популярное|реклама|поделиться|мы в соцсетях|комментарии"
+    r")\b.{0,40}$",
     re.I,
 )
+# Calls to action that mark a short block as boilerplate wherever they occur in it.
+CALL_TO_ACTION = re.compile(
+    r"\b(?:subscribe|newsletter|follow (?:us|him|her|me)|share (?:it|this)|sign up|"
+    r"кузатиб боринг|obuna bo|kuzatib boring|обуна бўлинг|подпис\w+ на)\b",
+    re.I,
+)
+
+
+# Widening to an ancestor: it must add this share of new good text, and be mostly good text.
+CLIMB_GAIN = 0.25
+CLIMB_PURITY = 0.8
 
 
 @dataclass
@@ -163,7 +175,7 @@ def _remove(el: lxml.html.HtmlElement) -> None:
     if parent is None:
         return
     tail = el.tail
-    if tail and tail.strip():
+    if tail:
         prev = el.getprevious()
         if prev is not None:
             prev.tail = (prev.tail or "") + tail
@@ -218,10 +230,46 @@ def pick_container(blocks: list[Block]) -> list[lxml.html.HtmlElement]:
     if parent is None:
         return [top]
     threshold = max(10.0, ranked[top] * 0.2)
-    chosen = []
-    for sib in parent:
-        if sib is top or ranked.get(sib, 0.0) >= threshold:
-            chosen.append(sib)
+    chosen = [sib for sib in parent if sib is top or ranked.get(sib, 0.0) >= threshold]
+    return _climb(chosen, blocks)
+
+
+def _text_by_element(blocks: list[Block]) -> dict[lxml.html.HtmlElement, list[int]]:
+    """[good, total] characters of the blocks under each element.
+
+    Text under a boilerplate-classed element between the block and the ancestor counts as bad.
+    """
+    totals: dict[lxml.html.HtmlElement, list[int]] = {}
+    for b in blocks:
+        good = _is_good(b)
+        node = b.owner
+        while node is not None:
+            good = good and not is_negative(node)
+            t = totals.setdefault(node, [0, 0])
+            t[0] += len(b.text) if good else 0
+            t[1] += len(b.text)
+            node = node.getparent()
+    return totals
+
+
+def _climb(chosen: list[lxml.html.HtmlElement], blocks: list[Block]) -> list[lxml.html.HtmlElement]:
+    """Widen the choice to an ancestor while that mostly adds article-like text (split bodies)."""
+    text = _text_by_element(blocks)
+    good = sum(text.get(el, [0, 0])[0] for el in chosen)
+    total = sum(text.get(el, [0, 0])[1] for el in chosen)
+    widened = True
+    while widened:
+        widened = False
+        ancestor = chosen[0].getparent()
+        for _ in range(4):
+            if ancestor is None or ancestor.tag in ("body", "html"):
+                break
+            g, t = text.get(ancestor, (0, 0))
+            gain, extra = g - good, t - total
+            if gain >= CLIMB_GAIN * good and gain >= CLIMB_PURITY * extra:
+                chosen, good, total, widened = [ancestor], g, t, True
+                break
+            ancestor = ancestor.getparent()
     return chosen
 
 
@@ -255,6 +303,8 @@ def keep(block: Block) -> bool:
     if block.link_density > 0.5:
         return False
     if len(block.text) < 80 and BOILERPLATE_LINE.search(block.text):
+        return False
+    if len(block.text) < 120 and CALL_TO_ACTION.search(block.text):
         return False
     return True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 
 import lxml.html
@@ -15,12 +14,14 @@ AGREEMENT = 0.5
 _WORD = re.compile(r"\w+")
 
 
-def trafilatura_text(tree: lxml.html.HtmlElement, url: str | None) -> str:
+def trafilatura_text(html: str, tree: lxml.html.HtmlElement, url: str | None) -> str:
     """trafilatura's precision-oriented main text of a page ('' when it finds none)."""
     import trafilatura
 
+    if not html:  # trafilatura parses markup its own way; a tree we parsed gives it worse results
+        html = lxml.html.tostring(tree, encoding="unicode")
     try:
-        return trafilatura.extract(copy.deepcopy(tree), url=url, favor_precision=True) or ""
+        return trafilatura.extract(html, url=url, favor_precision=True) or ""
     except Exception:  # noqa: BLE001 - a second opinion must never break extraction
         return ""
 
@@ -34,10 +35,10 @@ def supported(block: Block, ref: str, ref_shingles) -> bool:
     return sum((own & ref_shingles).values()) >= 0.5 * sum(own.values())
 
 
-def choose_paragraphs(tree: lxml.html.HtmlElement, url: str | None,
+def choose_paragraphs(html: str, tree: lxml.html.HtmlElement, url: str | None,
                       blocks: list[Block], chosen: list[Block]) -> list[str]:
     """Final paragraphs: ours when trafilatura broadly agrees, else the blocks trafilatura vouches for."""
-    other = trafilatura_text(tree, url)
+    other = trafilatura_text(html, tree, url)
     ours = "\n".join(b.text for b in chosen)
     if not other or (ours and score_page(ours, other).f1 >= AGREEMENT):
         return [b.text for b in chosen]
