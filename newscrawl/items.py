@@ -67,5 +67,34 @@ class Article:
     problems: list[str] = field(default_factory=list)
     """Why the article is incomplete (missing lead, unparseable date, ...); empty when all is well."""
 
+    etag: str | None = None
+    """The response's ETag, kept for conditional re-fetches."""
+    last_modified: str | None = None
+    """The response's Last-Modified header, kept for conditional re-fetches."""
+    raw_page: RawPage | None = field(default=None, repr=False)
+    """The response as fetched, for the `pages` table (not an article field)."""
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("raw_page")
+        return data
+
+
+@dataclass
+class RawPage:
+    """A fetched article response as received."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: str
+
+
+@dataclass
+class NotModified:
+    """An archived article the server confirmed unchanged (HTTP 304)."""
+
+    url: str
+    fetched_at: str

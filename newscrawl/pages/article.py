@@ -80,11 +80,13 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
         return select_first_text(sel, prof.get(key, ())) if profile else None
 
     f.first("title", [("profile", lambda: psel("title")), ("json-ld", lambda: jsonld_text(ld.get("headline"))),
-                      ("opengraph", lambda: md.og_first("og:title")), ("generic", lambda: _generic_title(sel, md))])
+                      ("opengraph", lambda: md.og_first("og:title")), ("generic", lambda: _generic_title(sel, md)),
+                      ("listing", lambda: hint.title if hint else None)])
     title = f.values.get("title")
     f.first("lead", [("profile", lambda: psel("lead")), ("json-ld", lambda: jsonld_text(ld.get("description"))),
                      ("opengraph", lambda: md.og_first("og:description")),
-                     ("meta", lambda: md.meta.get("description")), ("generic", lambda: _generic_lead(sel))])
+                     ("meta", lambda: md.meta.get("description")), ("generic", lambda: _generic_lead(sel)),
+                     ("listing", lambda: hint.lead if hint else None)])
     _dates(f, "published", sel, md, fetched, psel("published") if profile else None, problems, hint)
     _dates(f, "modified", sel, md, fetched, psel("modified") if profile else None, problems, None)
     f.first("author", [("profile", lambda: strip_label(psel("author"))),

@@ -40,6 +40,7 @@ class Profile:
     name: str
     path: str
     hosts: tuple[str, ...]
+    base_url: str | None
     language: str | None
     timezone: str
     categories: dict[str, str]
@@ -110,7 +111,7 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
             compiled = re.compile(pattern)
         except (re.error, TypeError) as exc:
             raise ProfileError(path, "listing.article_url_pattern", f"invalid regular expression: {exc}") from None
-    known = {"name", "hosts", "timezone", "language", "description", "categories", "listing", "article", "card",
+    known = {"name", "hosts", "base_url", "timezone", "language", "description", "categories", "listing", "article", "card",
              "related", "feeds"}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -119,6 +120,7 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
         name=name,
         path=str(path),
         hosts=tuple(h.lower() for h in hosts),
+        base_url=data.get("base_url"),
         language=data.get("language"),
         timezone=timezone,
         categories=dict(categories),

@@ -1,0 +1,1 @@
+"""Spiders navigate: they decide what to fetch and hand pages to the extractors."""

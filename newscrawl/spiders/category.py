@@ -1,0 +1,233 @@
+"""The reusable category spider: walks a category's listing pages and fetches the articles they link to."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterator
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from newscrawl.archive import Archive, KnownArticle
+from newscrawl.dates import TASHKENT, parse_date
+from newscrawl.extract import resolve_profile
+from newscrawl.feeds import feed_entries
+from newscrawl.items import Article, NotModified, RawPage
+from newscrawl.pages.article import ListingHint, extract_page
+from newscrawl.pages.listing import parse_listing
+from newscrawl.pages.text import decode_html
+from newscrawl.sites import Profile, load_profile
+
+
+class CategorySpider(scrapy.Spider):
+    """`scrapy crawl category -a site=NAME -a category=SLUG` or `-a start_url=URL`; see the README for arguments."""
+
+    name = "category"
+    default_category: str | None = None
+    handle_httpstatus_list = [304, 404, 410]
+
+    def __init__(self, start_url: str | None = None, site: str | None = None, category: str | None = None,
+                 max_pages: str | int | None = None, since: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start_url_arg = start_url
+        self.site_arg = site
+        self.category = category or self.default_category
+        self.max_pages_arg = None if max_pages in (None, "") else int(max_pages)
+        self.since = date.fromisoformat(since) if since else None
+        self.demo_server = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> CategorySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_pages = spider.max_pages_arg if spider.max_pages_arg is not None else settings.getint(
+            "NEWSCRAWL_MAX_PAGES")
+        spider.backfill = spider.max_pages_arg is not None or spider.since is not None
+        spider.refresh = timedelta(hours=settings.getfloat("NEWSCRAWL_REFRESH_HOURS"))
+        spider.start_url = spider._resolve_start_url(settings)
+        site = spider.site_arg or settings.get("NEWSCRAWL_SITE") or "auto"
+        spider.profile = resolve_profile(site, spider.start_url)
+        spider.known = spider._known_articles(settings.get("NEWSCRAWL_DB"))
+        spider.allowed_domains = [urljoin(spider.start_url, "/").split("/")[2].split(":")[0]]
+        return spider
+
+    def _resolve_start_url(self, settings: Any) -> str:
+        if self.start_url_arg or settings.get("NEWSCRAWL_START_URL"):
+            return self.start_url_arg or settings.get("NEWSCRAWL_START_URL")
+        profile: Profile | None = load_profile(self.site_arg) if self.site_arg not in (None, "auto", "none") else None
+        if profile is not None and profile.name != "demo":
+            if profile.base_url and self.category in profile.categories:
+                return urljoin(profile.base_url, profile.categories[self.category])
+            raise ValueError(f"site profile {profile.path} has no base_url or no category "
+                             f"{self.category!r}: pass -a start_url=URL")
+        return self._start_demo_site(profile)
+
+    def _start_demo_site(self, profile: Profile | None) -> str:
+        """No real site configured: serve the bundled demo site on 127.0.0.1 for the length of the crawl."""
+        from newscrawl.demo.server import DemoServer
+        from newscrawl.demo.site import DEMO_START_PATH, demo_site
+
+        pages, _ = demo_site()
+        self.demo_server = DemoServer(pages).start()
+        path = DEMO_START_PATH
+        if profile is not None and self.category in profile.categories:
+            path = profile.categories[self.category]
+        self.logger.info("No start URL configured: crawling the bundled demo site at %s", self.demo_server.url)
+        return self.demo_server.url + path
+
+    def _known_articles(self, db_path: str | None) -> dict[str, KnownArticle]:
+        if not db_path:
+            return {}
+        try:
+            with Archive(db_path, readonly=True) as archive:
+                return archive.known_articles()
+        except Exception:  # a missing or new archive simply has nothing archived yet
+            return {}
+
+    def closed(self, reason: str) -> None:
+        if self.demo_server is not None:
+            self.demo_server.stop()
+
+    def start_requests(self) -> Iterator[scrapy.Request]:
+        yield scrapy.Request(self.start_url, callback=self.parse_listing, errback=self.start_failed,
+                             meta={"page": 1}, dont_filter=True)
+
+    def start_failed(self, failure: Failure) -> None:
+        self.crawler.stats.set_value("newscrawl/start_failed", _failure_reason(failure))
+        self.logger.error("Start page %s failed: %s", self.start_url, _failure_reason(failure))
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        if response.status >= 400:
+            return self.start_failed_status(response)
+        page_number = response.meta.get("page", 1)
+        stats.inc_value("newscrawl/listing_pages")
+        fetched_at = datetime.now(timezone.utc)
+        listing = parse_listing(response.text, response.url, self.profile)
+        if not listing.cards:
+            self.logger.warning("Listing page %s has no article links", response.url)
+            stats.inc_value("newscrawl/empty_listings")
+        stats.inc_value(f"newscrawl/listing_source/{listing.source}")
+        fresh = older = 0
+        for card in listing.cards:
+            card_time = parse_date(card.time_text, fetched_at) if card.time_text else None
+            if self.since and card_time and card_time.astimezone(TASHKENT).date() < self.since:
+                older += 1
+                continue
+            hint = ListingHint(time_text=card.time_text, fetched_at=fetched_at, title=card.title, lead=card.lead,
+                               category=card.category)
+            request = self.article_request(card.url, hint)
+            if request is not None:
+                fresh += request.meta.get("is_new", False)
+                yield request
+        if page_number == 1:
+            for feed in listing.feeds:
+                yield scrapy.Request(feed, callback=self.parse_feed, errback=self.request_failed)
+        if listing.next_url is None or (self.max_pages and page_number >= self.max_pages):
+            return
+        if self.since and listing.cards and older == len(listing.cards):
+            return
+        if not fresh and not self.backfill:
+            self.logger.info("Listing page %s brought nothing new: stopping pagination", response.url)
+            return
+        yield scrapy.Request(listing.next_url, callback=self.parse_listing, errback=self.request_failed,
+                             meta={"page": page_number + 1})
+
+    def start_failed_status(self, response: Response) -> None:
+        if response.meta.get("page", 1) == 1:
+            self.crawler.stats.set_value("newscrawl/start_failed", f"HTTP {response.status}")
+            self.logger.error("Start page %s answered HTTP %s", response.url, response.status)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """Between listing crawls, a feed names new articles cheaply; the listing stays the source of truth."""
+        self.crawler.stats.inc_value("newscrawl/feeds")
+        for entry in feed_entries(response.body, response.url):
+            if self.allowed(entry.url):
+                hint = ListingHint(time_text=entry.published_text, fetched_at=datetime.now(timezone.utc),
+                                   title=entry.title)
+                request = self.article_request(entry.url, hint)
+                if request is not None:
+                    yield request
+
+    def allowed(self, url: str) -> bool:
+        if self.profile is not None and self.profile.article_url_pattern is not None:
+            return bool(self.profile.article_url_pattern.search(url))
+        return True
+
+    def article_request(self, url: str, hint: ListingHint) -> scrapy.Request | None:
+        """A request for an article, or None when it is archived and outside the refresh window."""
+        known = self.known.get(url)
+        headers: dict[str, str] = {}
+        if known is not None:
+            if not self._in_refresh_window(known):
+                self.crawler.stats.inc_value("newscrawl/skipped_archived")
+                return None
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(url, callback=self.parse_article, errback=self.request_failed, headers=headers,
+                              meta={"hint": hint, "is_new": known is None})
+
+    def _in_refresh_window(self, known: KnownArticle) -> bool:
+        if not self.refresh or not known.published_at:
+            return False
+        try:
+            published = datetime.fromisoformat(known.published_at)
+        except ValueError:
+            return False
+        return datetime.now(timezone.utc) - published <= self.refresh
+
+    def parse_article(self, response: Response) -> Iterator[Article | NotModified]:
+        stats = self.crawler.stats
+        fetched_at = datetime.now(timezone.utc)
+        stamp = fetched_at.isoformat(timespec="seconds")
+        if response.status == 304:
+            stats.inc_value("newscrawl/not_modified")
+            yield NotModified(url=response.url, fetched_at=stamp)
+            return
+        if response.status >= 400:
+            stats.inc_value("newscrawl/errors")
+            stats.inc_value(f"newscrawl/errors/http_{response.status}")
+            self.logger.warning("Article %s answered HTTP %s: not archived", response.url, response.status)
+            return
+        stats.inc_value("newscrawl/articles_fetched")
+        hint: ListingHint = response.meta.get("hint") or ListingHint()
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        try:
+            article = extract_page(decode_html(response.body, content_type), response.url, fetched_at,
+                                   self.profile, hint)
+        except Exception as exc:  # keep what we know and say why
+            self.logger.exception("Extraction failed for %s", response.url)
+            stats.inc_value("newscrawl/extraction_failed")
+            article = Article(url=response.url, title=hint.title, lead=hint.lead,
+                              fetched_at=stamp, extraction={"title": "listing"} if hint.title else {},
+                              problems=[f"extraction failed: {type(exc).__name__}: {exc}"])
+        article.etag = _header(response, "ETag")
+        article.last_modified = _header(response, "Last-Modified")
+        article.raw_page = RawPage(url=response.request.meta.get("redirect_urls", [response.url])[0],
+                                   final_url=response.url, status=response.status,
+                                   headers={k.decode("latin-1"): b", ".join(v).decode("latin-1")
+                                            for k, v in response.headers.items()},
+                                   body=response.body, fetched_at=stamp)
+        yield article
+
+    def request_failed(self, failure: Failure) -> None:
+        stats = self.crawler.stats
+        stats.inc_value("newscrawl/errors")
+        request = getattr(failure, "request", None)
+        self.logger.warning("Request %s failed: %s", getattr(request, "url", "?"), _failure_reason(failure))
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _failure_reason(failure: Failure) -> str:
+    response = getattr(failure.value, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
