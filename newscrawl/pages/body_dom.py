@@ -162,6 +162,15 @@ def clean(root: lxml.html.HtmlElement) -> None:
               or el.tag in _DROP_TAGS or (el.tag not in ("body", "html") and _hidden(el))]
     for el in doomed:
         _remove(el)
+    for el in root.iter("time"):
+        parent = el.getparent()
+        if parent is not None and _norm(parent.text_content()) == _norm(el.text_content()):
+            parent.text = (parent.text or "") + " "
+            _remove(el)
+
+
+def _norm(text: str | None) -> str:
+    return _SPACE.sub(" ", text or "").strip()
 
 
 def _hidden(el: lxml.html.HtmlElement) -> bool:
@@ -291,7 +300,7 @@ def _inside(el: lxml.html.HtmlElement, containers: set[lxml.html.HtmlElement]) -
     while el is not None:
         if el in containers:
             return not negative
-        negative = negative or is_negative(el)
+        negative = negative or el.tag == "header" or is_negative(el)
         el = el.getparent()
     return False
 
