@@ -1,0 +1,74 @@
+"""`newscrawl reparse`: run the current extractors over stored raw pages and update articles, no network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+from typing import Any
+
+from newscrawl.archive import Archive
+from newscrawl.cli import add_db_argument
+from newscrawl.extract import extract_article
+
+COMPARED = ("canonical_url", "title", "lead", "body", "published_at", "published_text", "modified_at", "author",
+            "image_url", "category", "tags", "language", "script")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("reparse", help="re-extract stored pages and update articles in place")
+    add_db_argument(parser)
+    parser.add_argument("--since", help="only pages fetched on or after this date (YYYY-MM-DD)")
+    parser.add_argument("--url", help="only this article URL")
+    parser.add_argument("--profile", default="auto", help="site profile (default: match each URL's host)")
+    return parser
+
+
+def reparse(archive: Archive, *, since: str | None = None, url: str | None = None,
+            profile: str = "auto") -> tuple[int, int, dict[str, int]]:
+    """Returns (pages seen, articles changed, changes per field)."""
+    pages = changed = 0
+    fields: dict[str, int] = {}
+    for page in archive.latest_pages(since=since, url=url):
+        pages += 1
+        old = archive.article(page["final_url"])
+        content_type = next((v for k, v in page["headers"].items() if k.lower() == "content-type"), None)
+        new = extract_article(page["body"], page["final_url"], datetime.fromisoformat(page["last_fetched_at"]),
+                              profile=profile, content_type=content_type)
+        if old is not None:
+            _keep_listing_values(old, new)
+            new["fetched_at"] = old["fetched_at"]
+            new["etag"], new["last_modified"] = old["etag"], old["last_modified"]
+        diff = [k for k in COMPARED if _stored(new.get(k)) != (old or {}).get(k)]
+        if old is None or diff:
+            changed += 1
+            for key in diff:
+                fields[key] = fields.get(key, 0) + 1
+            archive.upsert_article(new, record_version=False)
+    return pages, changed, fields
+
+
+def _keep_listing_values(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Values that came from the listing card cannot be re-derived from the page: keep them."""
+    layers = json.loads(old.get("extraction") or "{}")
+    for name, layer in layers.items():
+        if layer != "listing" or new.get(name):
+            continue
+        new[name] = old.get(name)
+        new["extraction"][name] = "listing"
+        if name == "published_at":
+            new["published_text"], new["published_precision"] = old["published_text"], old["published_precision"]
+    new["problems"] = [p for p in new["problems"] if not any(
+        p == f"no {n.removesuffix('_at')} found" and new.get(n) for n in ("title", "lead", "published_at"))]
+
+
+def _stored(value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value
+
+
+def run(args: argparse.Namespace) -> int:
+    with Archive(args.db) as archive:
+        pages, changed, fields = reparse(archive, since=args.since, url=args.url, profile=args.profile)
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(fields.items(), key=lambda kv: -kv[1])) or "no field changed"
+    print(f"reparsed {pages} pages: {changed} articles changed ({detail})")
+    return 0
