@@ -1,0 +1,109 @@
+"""Uzbek transliteration both ways, script detection, and the cross-script search fold."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from translit_cases import FOLD_GROUPS, LATIN_VARIANTS, PAIRS
+
+from newscrawl.translit import OKINA, TUTUQ, detect_script, fold, to_cyrillic, to_latin
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p.cyrillic for p in PAIRS])
+def test_to_latin(pair) -> None:  # type: ignore[no-untyped-def]
+    assert to_latin(pair.cyrillic) == pair.latin
+
+
+@pytest.mark.parametrize("pair", [p for p in PAIRS if p.back], ids=[p.latin for p in PAIRS if p.back])
+def test_to_cyrillic(pair) -> None:  # type: ignore[no-untyped-def]
+    assert to_cyrillic(pair.latin) == pair.cyrillic
+
+
+@pytest.mark.parametrize(("latin", "cyrillic"), LATIN_VARIANTS)
+def test_to_cyrillic_accepts_every_apostrophe(latin: str, cyrillic: str) -> None:
+    assert to_cyrillic(latin) == cyrillic
+
+
+def test_official_apostrophe_code_points() -> None:
+    assert to_latin("ў") == "o\u02bb" and OKINA == "\u02bb"
+    assert to_latin("маъно") == "ma\u02bcno" and TUTUQ == "\u02bc"
+
+
+def test_each_script_is_left_alone_by_its_own_direction() -> None:
+    latin = "Oʻzbekiston Respublikasi, 2025-yil: Toshkent shahri (O'zbekiston) https://kun.uz/news"
+    cyrillic = "Ўзбекистон Республикаси, 2025 йил: Тошкент шаҳри"
+    assert to_latin(latin) == latin
+    assert to_cyrillic(cyrillic) == cyrillic
+
+
+def test_mixed_text_converts_only_the_other_script() -> None:
+    assert to_latin("Президент Shavkat Мирзиёев") == "Prezident Shavkat Mirziyoyev"
+    assert to_cyrillic("Президент Shavkat Mirziyoyev") == "Президент Шавкат Мирзиёев"
+
+
+def test_urls_and_emails_are_not_transliterated() -> None:
+    assert to_cyrillic("yozing: info@gov.uz yoki https://gov.uz/oz") == "ёзинг: info@gov.uz ёки https://gov.uz/oz"
+
+
+def test_quotes_and_punctuation_survive() -> None:
+    assert to_latin("«Ўзбекистон — 2030» стратегияси.") == "«Oʻzbekiston — 2030» strategiyasi."
+    assert to_cyrillic("“Yangi Oʻzbekiston” gazetasi") == "“Янги Ўзбекистон” газетаси"
+
+
+def test_detect_script() -> None:
+    assert detect_script("Ўзбекистон Республикаси") == "cyrl"
+    assert detect_script("Oʻzbekiston Respublikasi") == "latn"
+    assert detect_script("Ўзбекистон Республикаси Oʻzbekiston Respublikasi") == "mixed"
+    assert detect_script("Ўзбекистон Республикаси Президенти Шавкат Мирзиёев, BBC") == "cyrl"
+    assert detect_script("2025, 15:35 — 1 245") is None
+    assert detect_script("") is None
+    assert detect_script("ʻʼ'") is None
+
+
+@pytest.mark.parametrize("group", FOLD_GROUPS, ids=[g[0] for g in FOLD_GROUPS])
+def test_fold_groups_meet(group: list[str]) -> None:
+    keys = {fold(word) for word in group}
+    assert len(keys) == 1, keys
+
+
+def test_fold_examples() -> None:
+    assert fold("Ўзбекистон") == "ozbekiston"
+    assert fold("Oʻzbekiston Respublikasi") == "ozbekiston respublikasi"
+    assert fold("Мирзиёев") == fold("Mirziyoyev") == "mirziyoyev"
+    assert fold("Тоқаев") == fold("Toqayev") == "toqayev"
+    assert fold("Россия Федерацияси, щит, подъезд, это") == "rossiya federatsiyasi, shit, podyezd, eto"
+
+
+def test_fold_keeps_distinct_words_apart() -> None:
+    assert fold("қол") != fold("кол")
+    assert fold("шаҳар") != fold("сахар")
+
+
+def test_fold_keeps_whitespace_exactly() -> None:
+    text = "Ўзбекистон\tРеспубликаси\n  Президенти ъ ь '"
+    folded = fold(text)
+    assert re.findall(r"\s+", folded) == re.findall(r"\s+", text)
+    assert len(folded.split()) == len(text.split()) == 6
+
+
+LETTERS = st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяўқғҳABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "АБВЕЁЦЪЬЎҒҚҲʻʼ‘’'` -\t\n.,", max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=60), LETTERS))
+def test_never_raises_and_fold_keeps_tokens(text: str) -> None:
+    assert isinstance(to_latin(text), str)
+    assert isinstance(to_cyrillic(text), str)
+    folded = fold(text)
+    assert len(folded.split()) == len(text.split())
+    assert fold(folded) == folded
+
+
+@settings(max_examples=200, deadline=None)
+@given(LETTERS)
+def test_to_latin_leaves_no_uzbek_cyrillic(text: str) -> None:
+    assert not any("\u0400" <= ch <= "\u04ff" for ch in to_latin(text))
