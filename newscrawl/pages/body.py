@@ -25,7 +25,10 @@ def extract_body(
         tree = _parse(html)
         if tree is None:
             return []
-    blocks, chosen = analyse(copy.deepcopy(tree))
+        work = tree  # our own parse: safe to strip in place (html is kept for trafilatura)
+    else:
+        work = copy.deepcopy(tree)
+    blocks, chosen = analyse(work)
     paragraphs = choose_paragraphs(html, tree, url, blocks, chosen)
     return _drop_repeats(paragraphs, title, lead)
 
