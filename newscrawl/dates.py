@@ -85,6 +85,10 @@ LABEL_RE = re.compile(
     r"|сана|sana|дата|date|вақт|vaqt|время|time)\s*:?\s+"
 )
 
+LOCAL_TIME_RE = re.compile(
+    r"[\s,(]*(?:toshkent vaqti(?: bilan)?|тошкент вақти(?: билан)?|по ташкентскому времени|по ташкенту"
+    r"|ташкентское время|tashkent time)\)?$"
+)
 APOSTROPHES = str.maketrans({c: "'" for c in "ʻʼ‘’`´ʹ′"})
 SPACES_RE = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 DASHES_RE = re.compile(r"[\u2010-\u2015\u2212]")
@@ -149,7 +153,7 @@ def _clean(text: str) -> str:
     text = unicodedata.normalize("NFC", text).lower().translate(APOSTROPHES)
     text = DASHES_RE.sub("-", SPACES_RE.sub(" ", text)).strip(" .|•·:")
     text = LABEL_RE.sub("", text + " ").strip()
-    return text
+    return LOCAL_TIME_RE.sub("", text)
 
 
 def _parse(text: str, base: datetime) -> ParsedDate | None:
