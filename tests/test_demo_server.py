@@ -136,3 +136,139 @@ def test_stop_releases_the_port():
     demo.stop()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url + "/", timeout=2)
+
+
+# --- the bundled sites -------------------------------------------------------------------------
+
+from newscrawl.demo.site import (DEMO_NOW, DEMO_START_PATH, GENERIC_START_PATH, demo_site,  # noqa: E402
+                                 generic_site, synthetic_site)
+
+CARD_LINK = re.compile(r'<a class="news-card__title" href="([^"]+)">')
+NEXT_LINK = re.compile(r'<a class="pagination__next" rel="next" href="([^"]+)">')
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return demo_site(DEMO_NOW)
+
+
+def listing_chain(pages, start):
+    """Follow `pagination__next` from `start`; the list of listing paths visited."""
+    chain, path = [], start
+    while path:
+        chain.append(path)
+        match = NEXT_LINK.search(pages[path].body.decode())
+        path = urljoin("http://x" + path, match.group(1))[len("http://x"):] if match else None
+    return chain
+
+
+def test_demo_listing_has_at_least_3_pages_of_10_cards_and_26_articles(demo):
+    pages, expected = demo
+    chain = listing_chain(pages, DEMO_START_PATH)
+    assert chain[:3] == ["/kr/siyosat/", "/kr/siyosat/?page=2", "/kr/siyosat/?page=3"]
+    cards = [link for path in chain for link in CARD_LINK.findall(pages[path].body.decode())]
+    assert all(len(CARD_LINK.findall(pages[p].body.decode())) == 10 for p in chain[:-1])
+    assert len(cards) >= 26 and len(set(cards)) == len(cards)
+    kr = [e for e in expected if e.path.startswith("/kr/")]
+    assert [e.path for e in kr] == cards
+    dates = [e.published_at for e in kr]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_every_listing_link_resolves_or_is_the_deliberate_404(demo):
+    pages, expected = demo
+    by_path = {e.path: e for e in expected}
+    for path in listing_chain(pages, DEMO_START_PATH) + ["/oz/siyosat/"]:
+        for link in CARD_LINK.findall(pages[path].body.decode()):
+            assert (link in pages) == (by_path[link].status == 200), link
+    assert [e.status for e in expected].count(404) == 1
+
+
+def test_related_links_point_at_existing_pages(demo):
+    pages, expected = demo
+    for article in expected:
+        if article.status == 200:
+            assert len(article.related) >= 2
+            assert all(path in pages for path, _ in article.related), article.path
+
+
+def test_demo_seed_article_matches_the_seed_page(demo):
+    pages, expected = demo
+    seed = next(e for e in expected if e.title.startswith("Мирзиёев ва Тоқаев 1,3 млрд"))
+    assert seed.lead == "Президентлар раислигида Олий давлатлараро кенгашнинг иккинчи йиғилиши бўлиб ўтди."
+    assert seed.published_at == datetime(2025, 11, 15, 12, 33, tzinfo=TASHKENT)
+    assert [t for _, t in seed.related][:2] == ["Мирзиёев Тоқаевни мукофотлади",
+                                                "Ўзбекистон ва Қозоғистон ўртасида товар айирбошлаш 4 млрд долларга етди"]
+    html = pages[seed.path].body.decode()
+    assert "Бугун 13:35" in html and "<title>" + seed.title + " — Demo Yangiliklar</title>" in html
+    assert '<link rel="canonical" href="{{BASE}}' + seed.path + '">' in html
+    assert "ld+json" not in html
+    body = html[html.index('<div class="news-single__body">'):html.index('<div class="news-single__tags">')]
+    assert 'class="share"' in body and "кузатиб боринг" not in body
+
+
+def test_demo_has_each_deliberately_broken_page(demo):
+    pages, expected = demo
+    kr = [e for e in expected if e.path.startswith("/kr/") and e.status == 200]
+    no_date = [e for e in kr if e.published_text is None and e.modified_at is None]
+    assert no_date and all(e.published_at is not None and e.listing_time_text for e in no_date)
+    assert any(e.lead is None and 'name="description"' not in pages[e.path].body.decode() for e in kr)
+    assert any(e.published_text == "Сана кўрсатилмаган" for e in kr)
+    assert any(e.published_text == "Кеча 19:48" for e in kr)
+    assert any(e.published_text is None and e.modified_at is not None for e in kr)
+    assert any("</span> </span>" in pages[e.path].body.decode() for e in kr)
+    assert sum(e.script == "latn" for e in kr) >= 3
+    latin_variants = {ap for e in expected if e.script == "latn" for ap in "ʻ'‘" if f"O{ap}zbekiston" in e.title}
+    assert len(latin_variants) >= 2
+
+
+def test_demo_relative_times_are_never_in_the_future():
+    now = datetime(2025, 11, 20, 0, 40, tzinfo=TASHKENT)
+    _, expected = demo_site(now)
+    assert all(e.published_at <= now for e in expected)
+    today = [e for e in expected if e.listing_time_text and e.listing_time_text.startswith("Бугун")]
+    assert today and all(e.published_at.date() == now.date() for e in today)
+
+
+def test_demo_site_over_http_replaces_base_and_serves_feeds(demo):
+    pages, expected = demo
+    with DemoServer(pages) as server:
+        article = expected[0]
+        status, _, body = fetch(server.url + article.path)
+        assert status == 200 and f'href="{server.url}{article.path}"' in body.decode()
+        status, headers, body = fetch(server.url + "/kr/siyosat/rss/")
+        assert status == 200 and headers["Content-Type"].startswith("application/rss+xml")
+        assert body.count(b"<item>") == 20 and b"+0500</pubDate>" in body
+        status, _, body = fetch(server.url + "/robots.txt")
+        assert b"Disallow: /admin/" in body and f"Sitemap: {server.url}/sitemap-news.xml".encode() in body
+        missing = next(e for e in expected if e.status == 404)
+        assert fetch(server.url + missing.path)[0] == 404
+
+
+def test_generic_site_shape_and_windows_1251_page():
+    pages, expected = generic_site(DEMO_NOW)
+    assert GENERIC_START_PATH in pages and GENERIC_START_PATH + "?page=3" in pages
+    assert len(expected) >= 12 and all(e.path in pages for e in expected)
+    assert all(path in pages for e in expected for path, _ in e.related)
+    assert all(3 <= len(e.related) <= 5 for e in expected)
+    cp1251 = [e for e in expected if pages[e.path].content_type == "text/html"]
+    assert cp1251 and all(e.language == "ru" for e in cp1251)
+    page = pages[cp1251[0].path]
+    assert b'<meta charset="windows-1251">' in page.body
+    assert cp1251[0].title in page.body.decode("cp1251")
+    flavours = [pages[e.path].body for e in expected]
+    assert any(b"application/ld+json" in b for b in flavours)
+    assert any(b"article:published_time" in b and b"ld+json" not in b for b in flavours)
+    assert any(b"og:title" not in b for b in flavours)
+    assert {"Кеча, 19:48", "Сегодня в 09:15", "3 соат олдин", "13-noyabr, 2025 yil 10:20"} <= {
+        e.published_text for e in expected}
+
+
+def test_synthetic_site_size():
+    pages = synthetic_site(2000)
+    articles = [p for p in pages if p.startswith("/kr/news/")]
+    listings = [p for p in pages if p.startswith("/kr/siyosat/")]
+    assert len(articles) == 2000 and len(listings) == 100
+    last = pages["/kr/siyosat/?page=100"].body.decode()
+    assert len(CARD_LINK.findall(last)) == 20 and "pagination__next" not in last
+    assert all(urlsplit(link).path in pages for link in CARD_LINK.findall(last))
