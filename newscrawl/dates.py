@@ -33,12 +33,12 @@ class ParsedDate:
 
 def _month_words() -> dict[str, int]:
     words: dict[str, int] = {}
-    uz_cyrl = ["январ", "феврал", "март", "апрел", "май", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр"]
-    uz_latn = ["yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avgust", "sentyabr", "oktyabr", "noyabr", "dekabr"]
-    ru_gen = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"]
-    ru_loc = ["январе", "феврале", "марте", "апреле", "мае", "июне", "июле", "августе", "сентябре", "октябре", "ноябре", "декабре"]
-    ru_abbr = ["янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
-    en = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+    uz_cyrl = "январ феврал март апрел май июн июл август сентябр октябр ноябр декабр".split()
+    uz_latn = "yanvar fevral mart aprel may iyun iyul avgust sentyabr oktyabr noyabr dekabr".split()
+    ru_gen = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря".split()
+    ru_loc = "январе феврале марте апреле мае июне июле августе сентябре октябре ноябре декабре".split()
+    ru_abbr = "янв фев мар апр мая июн июл авг сен окт ноя дек".split()
+    en = "january february march april may june july august september october november december".split()
     cyrl_suffixes = ["", "ь", "да", "ьда", "дан", "ьдан", "ни", "ьни", "нинг", "ьнинг", "и", "ида"]
     latn_suffixes = ["", "'", "da", "dan", "ni", "ning", "i", "ida"]
     for number in range(1, 13):
