@@ -95,11 +95,12 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
                        ("meta", lambda: _not_url(md.meta.get("author"))), ("generic", lambda: _generic_author(sel))])
     f.first("image_url", [("profile", lambda: absolute_url(base, psel("image"))),
                           ("json-ld", lambda: absolute_url(base, _image(ld.get("image")))),
-                          ("opengraph", lambda: absolute_url(base, md.og_first("og:image")))])
+                          ("opengraph", lambda: absolute_url(base, md.og_first("og:image"))),
+                          ("generic", lambda: absolute_url(base, _lead_image(sel)))])
     f.first("category", [("profile", lambda: psel("category")),
                          ("json-ld", lambda: jsonld_text(ld.get("articleSection"))),
                          ("opengraph", lambda: md.og_first("article:section")),
-                         ("generic", lambda: _breadcrumb_category(sel, title)),
+                         ("generic", lambda: _breadcrumb_category(sel, title) or _kicker_category(sel)),
                          ("listing", lambda: hint.category if hint else None)])
     f.first("tags", [("profile", lambda: _profile_tags(sel, prof.get("tags", ()))),
                      ("json-ld", lambda: jsonld_list(ld.get("keywords"))),
@@ -143,6 +144,11 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
             setattr(article, f"{kind}_text", f.values.get(f"{kind}_text"))
     if article.published_at:
         article.published_precision = f.values["published_at"].precision
+        if f.sources["published_at"] in ("json-ld", "opengraph", "meta"):
+            article.published_text = _printed_date(sel, f.values["published_at"], fetched) or article.published_text
+    if article.modified_at and article.published_at and article.modified_at <= article.published_at:
+        article.modified_at = article.modified_text = None
+        article.extraction.pop("modified_at", None)
     if related_layer:
         article.extraction["related"] = related_layer
     _note_missing(article, problems)
@@ -182,22 +188,78 @@ def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime
         return
 
 
-def _visible_date_text(sel: Selector) -> str | None:
-    """The first short text near the headline that reads as a date."""
+def _headline_scope(sel: Selector) -> Selector | None:
+    """The part of the page that belongs to the headline: its <article>, else its parent and grandparent."""
     h1 = sel.xpath("(//h1)[1]")
     if not h1:
         return None
-    scope = h1
-    for _ in range(3):
+    article = h1.xpath("ancestor::article[1]")
+    if article:
+        return article[0]
+    scope = h1[0]
+    for _ in range(2):
         parent = scope.xpath("..")
-        if not parent:
+        if not parent or parent[0].root.tag in ("body", "html"):
             break
-        scope = parent
-        for text in scope.xpath(".//text()[normalize-space()][not(ancestor::script or ancestor::style "
-                                "or ancestor::a)]").getall():
-            text = " ".join(text.split())
-            if len(text) <= MAX_DATE_TEXT and parse_date_precise(text) is not None:
-                return text
+        scope = parent[0]
+    return scope
+
+
+def _outside_cards(xpath: str) -> str:
+    """Restrict an XPath to nodes not inside links, navigation or card/related/sidebar blocks."""
+    return (f"{xpath}[not(ancestor::a or ancestor::script or ancestor::style or ancestor::nav or ancestor::aside "
+            f"or ancestor::footer or ancestor::*[{_CARD_CLASSES}])]")
+
+
+_CARD_CLASSES = " or ".join(f"contains(@class,'{w}') or contains(@id,'{w}')" for w in
+                            ("card", "related", "other", "most", "popular", "sidebar", "list", "teaser", "widget"))
+UPDATED_LABEL = re.compile(r"^\s*(янгиланди|yangilandi|обновлено|изменено|updated|modified)", re.IGNORECASE)
+
+
+def _visible_date_text(sel: Selector) -> str | None:
+    """The first short text near the headline that reads as a publication date (not an update time)."""
+    scope = _headline_scope(sel)
+    if scope is None:
+        return None
+    for text in scope.xpath(_outside_cards(".//text()[normalize-space()]")).getall():
+        text = " ".join(text.split())
+        if len(text) <= MAX_DATE_TEXT and not UPDATED_LABEL.search(text) and parse_date_precise(text) is not None:
+            return text
+    return None
+
+
+def _printed_date(sel: Selector, parsed: ParsedDate, fetched: datetime) -> str | None:
+    """The date as the page prints it near the headline, when it names the same moment as the metadata."""
+    text = _visible_date_text(sel)
+    printed = parse_date_precise(text, fetched) if text else None
+    if printed is None:
+        return None
+    if printed.precision == "day":
+        return text if printed.value.date() == parsed.value.astimezone(printed.value.tzinfo).date() else None
+    return text if abs((printed.value - parsed.value).total_seconds()) < 60 else None
+
+
+def _kicker_category(sel: Selector) -> str | None:
+    """A short section link placed before the headline (a "kicker")."""
+    scope = _headline_scope(sel)
+    if scope is None:
+        return None
+    for text in scope.xpath(_outside_cards(".//a[following::h1]")).xpath("normalize-space()").getall():
+        if 2 <= len(text) <= 40 and len(text.split()) <= 4 and parse_date_precise(text) is None:
+            return text
+    return None
+
+
+def _lead_image(sel: Selector) -> str | None:
+    """The first sizeable image of the article next to the headline."""
+    scope = _headline_scope(sel)
+    if scope is None:
+        return None
+    for img in scope.xpath(_outside_cards(".//img[@src]")):
+        src = img.attrib["src"]
+        small = any(img.attrib.get(k, "").isdigit() and int(img.attrib[k]) < 100 for k in ("width", "height"))
+        if not src.startswith("data:") and not small:
+            return src
     return None
 
 
@@ -213,12 +275,16 @@ def _generic_title(sel: Selector, md: Metadata) -> str | None:
 
 
 def _generic_lead(sel: Selector) -> str | None:
-    for name in LEAD_CLASSES:
-        for node in sel.css(f"article [class*={name}], main [class*={name}], [class*={name}]"):
-            if node.root.tag in ("p", "div", "h2", "strong", "span") and not node.css("a, img"):
-                text = node_text(node)
-                if 30 <= len(text) <= 600:
-                    return text
+    """A standfirst-classed block next to the headline, outside cards and sidebars."""
+    scope = _headline_scope(sel)
+    if scope is None:
+        return None
+    classes = " or ".join(f"contains(@class,'{name}')" for name in LEAD_CLASSES)
+    for node in scope.xpath(_outside_cards(f".//*[self::p or self::div or self::h2 or self::strong][{classes}]")):
+        if not node.css("a, img"):
+            text = node_text(node)
+            if 30 <= len(text) <= 600:
+                return text
     return None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urljoin
 
 import scrapy
@@ -90,7 +90,7 @@ class CategorySpider(scrapy.Spider):
         if self.demo_server is not None:
             self.demo_server.stop()
 
-    def start_requests(self) -> Iterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.start_url, callback=self.parse_listing, errback=self.start_failed,
                              meta={"page": 1}, dont_filter=True)
 
@@ -101,7 +101,8 @@ class CategorySpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         if response.status >= 400:
-            return self.start_failed_status(response)
+            self.start_failed_status(response)
+            return
         page_number = response.meta.get("page", 1)
         stats.inc_value("newscrawl/listing_pages")
         fetched_at = datetime.now(timezone.utc)
