@@ -128,7 +128,7 @@ def _head(item: _Item, now: datetime) -> str:
     if item.plan.flavour in ("jsonld", "og"):
         parts += [
             f'<meta name="description" content="{attr(item.lead)}">',
-            f'<meta property="og:type" content="article">',
+            '<meta property="og:type" content="article">',
             f'<meta property="og:url" content="{url}">',
             f'<meta property="og:title" content="{attr(item.title)}">',
             f'<meta property="og:description" content="{attr(item.lead)}">',

@@ -54,6 +54,8 @@ class _Rendered:
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16  # headers and body leave in one write; handle_one_request flushes
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         self._serve(send_body=True)
@@ -143,7 +145,8 @@ class DemoServer:
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"DemoServer:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"DemoServer:{self.port}", daemon=True)
         self._thread.start()
         return self
 
@@ -218,7 +221,8 @@ class DemoServer:
             etag = '"' + hashlib.sha1(body).hexdigest() + '"'
             headers["ETag"] = etag
         if page.last_modified is not None:
-            headers["Last-Modified"] = format_datetime(_whole_seconds(page.last_modified).astimezone(timezone.utc), usegmt=True)
+            last_modified = _whole_seconds(page.last_modified).astimezone(timezone.utc)
+            headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
         return _Rendered(page, body, headers, etag)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
 
@@ -187,8 +187,3 @@ def article_time(moment: datetime, now: datetime, script: str = "cyrl") -> str:
 def day_path(moment: datetime) -> str:
     """`YYYY/MM/DD` of the Tashkent calendar day."""
     return moment.astimezone(TASHKENT).strftime("%Y/%m/%d")
-
-
-def as_date(moment: datetime) -> date:
-    """The Tashkent calendar day of a moment."""
-    return moment.astimezone(TASHKENT).date()
