@@ -137,9 +137,9 @@ def since_bound(since: str | date | datetime) -> str:
     if isinstance(since, str):
         text = since.strip()
         try:
-            since = datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
+            since = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"--since {since!r} is not a date (YYYY-MM-DD) or ISO datetime") from None
+            raise ValueError(f"--since {text!r} is not a date (YYYY-MM-DD) or an ISO datetime") from None
     if not isinstance(since, datetime):
         since = datetime.combine(since, time())
     if since.tzinfo is None:

@@ -1,0 +1,41 @@
+"""`newscrawl search QUERY`: cross-script full-text search over the archive, newest first."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from newscrawl.archive import Archive
+from newscrawl.cli import add_db_argument
+from newscrawl.search import BRACKETS, search, since_bound
+
+BOLD = ("\033[1m", "\033[0m")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "search", help="find articles by words in any script (Мирзиёев = Mirziyoyev)",
+        description="Words must all match and match the words they begin (Тоқаев finds Тоқаевни); "
+                    '"quoted phrase", OR between terms, -word to exclude. Cyrillic, Latin and every '
+                    "apostrophe variant find the same articles. See docs/search.md.")
+    parser.add_argument("query", nargs="+", help="search words")
+    add_db_argument(parser)
+    parser.add_argument("--limit", type=int, default=20, help="most matches to show (default 20, 0 = all)")
+    parser.add_argument("--since", help="only articles published on or after DATE or DATETIME (Tashkent if no offset)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.since:
+        since_bound(args.since)
+    highlight = BOLD if sys.stdout.isatty() else BRACKETS
+    with Archive(args.db, readonly=True) as archive:
+        hits = search(archive.db, " ".join(args.query), limit=args.limit or None, since=args.since,
+                      highlight=highlight)
+    if not hits:
+        print("no matches")
+        return 0
+    for hit in hits:
+        when = hit.published_at[:16].replace("T", " ") if hit.published_at else "(no date)"
+        print(f"{when}  {hit.title or '(untitled)'}\n  {hit.url}\n  {hit.snippet}\n")
+    return 0
