@@ -1,0 +1,54 @@
+"""`newscrawl export`: articles as JSON Lines or CSV, or every raw page as WARC, streamed to stdout or a file."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+from newscrawl.archive import Archive
+from newscrawl.cli import add_db_argument
+from newscrawl.export import export_articles, export_warc, since_bound, until_bound
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("export", help="export articles (jsonl, csv) or raw pages (warc)",
+                                   description="Stream the archive out without loading it into memory.")
+    parser.add_argument("--format", choices=("jsonl", "csv", "warc"), default="jsonl",
+                        help="jsonl: one article per line with related links; csv: one row per article with a "
+                             "header; warc: every stored raw page (needs -o)")
+    parser.add_argument("--since", help="articles published on or after DATE or DATETIME (Tashkent if no offset)")
+    parser.add_argument("--until", help="articles published up to DATE (whole day) or DATETIME")
+    parser.add_argument("--category", help="only articles of this category, as stored (e.g. Сиёсат)")
+    add_db_argument(parser)
+    parser.add_argument("-o", "--output", help="output file (default: stdout)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    for value, check in ((args.since, since_bound), (args.until, until_bound)):
+        if value:
+            check(value)
+    with Archive(args.db, readonly=True) as archive:
+        if args.format == "warc":
+            if args.output:
+                with open(args.output, "wb") as out:
+                    count = export_warc(archive, out, Path(args.output).name)
+            else:
+                count = export_warc(archive, sys.stdout.buffer)
+            what = "pages"
+        else:
+            if args.output:
+                with open(args.output, "w", encoding="utf-8", newline="") as out:
+                    count = export_articles(archive, out, args.format, since=args.since, until=args.until,
+                                            category=args.category)
+            else:
+                out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=False)
+                count = export_articles(archive, out, args.format, since=args.since, until=args.until,
+                                        category=args.category)
+                out.flush()
+                out.detach()
+            what = "articles"
+    print(f"newscrawl export: {count} {what} written to {args.output or 'stdout'}", file=sys.stderr)
+    return 0

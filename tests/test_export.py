@@ -1,0 +1,270 @@
+"""Exports: JSON Lines and CSV of articles (with filters), WARC of raw pages, streaming in constant memory."""
+from __future__ import annotations
+
+import csv
+import gzip
+import inspect
+import io
+import json
+import re
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+import newscrawl.export as export_module
+from newscrawl.archive import Archive
+from newscrawl.cli import export as export_cli
+from newscrawl.export import export_articles, export_warc, since_bound, until_bound, warc_date
+
+TASHKENT = timezone(timedelta(hours=5))
+
+ARTICLES = [
+    {
+        "url": "https://example.uz/kr/news/2025/11/14/mirziyoev-toqaevni-mukofotladi/",
+        "title": "Мирзиёев Тоқаевни мукофотлади",
+        "lead": "Қозоғистон билан стратегик шериклик янада мустаҳкамланди.",
+        "body": "Ўзбекистон Президенти Шавкат Мирзиёев Тоқаевни тақдирлади.\n\n"
+                "– Тинчлик ва барқарорлик, – деди «Шавкат Мирзиёев».",
+        "published_at": "2025-11-14T19:48:00+05:00", "published_precision": "minute",
+        "published_text": "14.11.2025 19:48", "fetched_at": "2025-11-15T08:00:00+00:00",
+        "category": "Сиёсат", "author": "Дилшод Раҳимов", "language": "uz", "script": "cyrl",
+        "tags": ["Қозоғистон", "Мирзиёев"], "extraction": {"title": "profile"}, "problems": [],
+        "related": [
+            {"url": "https://example.uz/kr/news/2025/11/13/tovar/", "title": "Товар айирбошлаш 4 млрд долларга етди",
+             "category": "Сиёсат", "published_text": "Кеча 19:48", "position": 0},
+            {"url": "https://example.uz/kr/news/2025/11/12/osiyo/", "title": "Марказий Осиё етакчилари йиғилади",
+             "category": "Сиёсат", "published_text": "12.11.2025 10:00", "position": 1},
+        ],
+    },
+    {
+        "url": "https://example.uz/oz/news/2025/11/15/oliy-majlis/",
+        "title": "Oliy Majlis Senatining navbatdagi yalpi majlisi boʻlib oʻtdi",
+        "lead": "Senatorlar \"yangi\" qonunni, shu jumladan, 12 ta masalani koʻrib chiqdi.",
+        "body": "Birinchi paragraf.\n\nIkkinchi, vergulli; paragraf.",
+        "published_at": "2025-11-15T00:10:00+05:00", "published_precision": "minute",
+        "published_text": "Bugun 00:10", "fetched_at": "2025-11-15T08:00:00+00:00",
+        "category": "Siyosat", "language": "uz", "script": "latn", "tags": ["Senat"],
+    },
+    {
+        "url": "https://example.uz/ru/news/2025/11/16/vybory/",
+        "title": "Выборы: поправки приняты в первом чтении",
+        "lead": None, "body": "Текст статьи.",
+        "published_at": "2025-11-16T23:59:00+05:00", "published_precision": "minute",
+        "published_text": "16.11.2025 23:59", "fetched_at": "2025-11-17T08:00:00+00:00",
+        "category": "Политика", "language": "ru", "script": "cyrl", "tags": [],
+        "problems": ["no_lead"],
+    },
+]
+
+PAGES = [
+    ("https://example.uz/kr/news/a/", "https://example.uz/kr/news/a/", 200,
+     {"Content-Type": "text/html; charset=utf-8", "ETag": '"abc"', "Last-Modified": "Fri, 14 Nov 2025 14:48:00 GMT"},
+     "<html><body><h1>Мирзиёев Тоқаевни мукофотлади</h1></body></html>".encode(), "2025-11-15T08:00:00+00:00"),
+    ("http://example.uz/oz/b", "https://example.uz/oz/b/", 200,
+     {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip", "Content-Length": "17"},
+     "<p>Oʻzbekiston – O‘zbekiston</p>".encode(), "2025-11-15T13:05:09+05:00"),
+    ("https://example.uz/gone/", "https://example.uz/gone/", 404, {"Content-Type": "text/html"},
+     b"<h1>404</h1>", "2025-11-16T01:02:03+00:00"),
+    ("https://example.uz/bin/", "https://example.uz/bin/", 200, {"Content-Type": "application/octet-stream"},
+     bytes(range(256)) * 3, "2025-11-16T01:02:04+00:00"),
+]
+
+
+def build_archive(path: Path) -> Path:
+    """A small archive with three articles in three scripts/languages and four raw pages."""
+    with Archive(path) as archive:
+        for article in ARTICLES:
+            archive.upsert_article(article)
+        for url, final_url, status, headers, body, fetched_at in PAGES:
+            archive.store_page(url=url, final_url=final_url, status=status, headers=headers, body=body,
+                               fetched_at=fetched_at)
+    return path
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Path:
+    return build_archive(tmp_path / "news.db")
+
+
+def run_export(*argv: str) -> int:
+    parser = export_cli.add_parser(__import__("argparse").ArgumentParser().add_subparsers())
+    return export_cli.run(parser.parse_args(list(argv)))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_jsonl_has_every_article_with_tags_and_related(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "a.jsonl"
+    assert run_export("--db", str(db), "-o", str(out)) == 0
+    rows = read_jsonl(out)
+    assert [r["title"] for r in rows] == [a["title"] for a in ARTICLES]
+    first = rows[0]
+    assert first["tags"] == ["Қозоғистон", "Мирзиёев"]
+    assert first["extraction"] == {"title": "profile"}
+    assert first["body"] == ARTICLES[0]["body"]
+    assert [link["title"] for link in first["related"]] == ["Товар айирбошлаш 4 млрд долларга етди",
+                                                            "Марказий Осиё етакчилари йиғилади"]
+    assert first["related"][0]["published_text"] == "Кеча 19:48"
+    assert rows[1]["related"] == []
+    assert rows[2]["problems"] == ["no_lead"] and rows[2]["lead"] is None
+    assert "Мирзиёев" in out.read_text(encoding="utf-8")  # not \u-escaped
+
+
+def test_jsonl_to_stdout(db: Path, capsysbinary: pytest.CaptureFixture) -> None:
+    assert run_export("--db", str(db), "--category", "Siyosat") == 0
+    lines = capsysbinary.readouterr().out.decode("utf-8").splitlines()
+    assert [json.loads(line)["url"] for line in lines] == [ARTICLES[1]["url"]]
+
+
+@pytest.mark.parametrize(("since", "until", "expected"), [
+    ("2025-11-15", None, [1, 2]),
+    (None, "2025-11-15", [0, 1]),
+    ("2025-11-15", "2025-11-15", [1]),
+    ("2025-11-14T19:48", None, [0, 1, 2]),
+    ("2025-11-14T19:49", None, [1, 2]),
+    ("2025-11-14T14:48:00Z", "2025-11-14T14:48:00+00:00", [0]),
+    (None, "2025-11-16T23:58", [0, 1]),
+])
+def test_date_filters(db: Path, tmp_path: Path, since: str | None, until: str | None, expected: list[int]) -> None:
+    out = tmp_path / "f.jsonl"
+    argv = ["--db", str(db), "-o", str(out)]
+    argv += ["--since", since] if since else []
+    argv += ["--until", until] if until else []
+    run_export(*argv)
+    assert [r["url"] for r in read_jsonl(out)] == [ARTICLES[i]["url"] for i in expected]
+
+
+def test_bounds_are_tashkent_iso() -> None:
+    assert since_bound("2025-11-15") == "2025-11-15"
+    assert until_bound("2025-11-15") == "2025-11-16"
+    assert since_bound("2025-11-15T10:00") == "2025-11-15T10:00:00+05:00"
+    assert since_bound("2025-11-15T00:00:00Z") == "2025-11-15T05:00:00+05:00"
+    with pytest.raises(ValueError, match="not a date"):
+        since_bound("yesterday")
+
+
+def test_csv_header_and_utf8_rows(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "a.csv"
+    run_export("--db", str(db), "--format", "csv", "-o", str(out))
+    with out.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames[:3] == ["id", "url", "canonical_url"] and "published_at" in reader.fieldnames
+    assert [r["title"] for r in rows] == [a["title"] for a in ARTICLES]
+    assert rows[0]["body"] == ARTICLES[0]["body"]  # newlines and quotes survive
+    assert rows[1]["lead"] == ARTICLES[1]["lead"]
+    assert json.loads(rows[0]["tags"]) == ["Қозоғистон", "Мирзиёев"]
+    assert rows[2]["lead"] == ""
+
+
+def test_warc_round_trip(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pages.warc.gz"
+    assert run_export("--db", str(db), "--format", "warc", "-o", str(out)) == 0
+    with out.open("rb") as handle:
+        assert handle.read(2) == b"\x1f\x8b"
+    with out.open("rb") as handle:
+        records = list(_records(handle))
+    assert records[0][0] == "warcinfo"
+    responses = [r for r in records if r[0] == "response"]
+    assert [r[1] for r in responses] == [p[1] for p in PAGES]
+    assert [r[2] for r in responses] == [str(p[2]) for p in PAGES]
+    assert [r[3] for r in responses] == [p[4] for p in PAGES]
+    assert [r[4] for r in responses] == ["2025-11-15T08:00:00Z", "2025-11-15T08:05:09Z", "2025-11-16T01:02:03Z",
+                                         "2025-11-16T01:02:04Z"]
+    first_headers = responses[0][5]
+    assert first_headers.get_header("ETag") == '"abc"'
+    assert first_headers.get_header("Content-Type") == "text/html; charset=utf-8"
+    gz_headers = responses[1][5]
+    assert gz_headers.get_header("Content-Encoding") is None
+    assert gz_headers.get_header("X-Archive-Orig-Content-Encoding") == "gzip"
+    assert gz_headers.get_header("Content-Length") == str(len(PAGES[1][4]))
+
+
+def _records(handle):
+    for record in ArchiveIterator(handle):
+        if record.rec_type == "response":
+            yield ("response", record.rec_headers.get_header("WARC-Target-URI"),
+                   record.http_headers.get_statuscode(), record.content_stream().read(),
+                   record.rec_headers.get_header("WARC-Date"), record.http_headers)
+        else:
+            yield (record.rec_type,)
+
+
+def test_warc_date_is_utc() -> None:
+    assert warc_date("2025-11-15T13:05:09+05:00") == "2025-11-15T08:05:09Z"
+    assert warc_date("2025-11-15T08:05:09+00:00") == "2025-11-15T08:05:09Z"
+
+
+def test_unknown_db_is_a_clear_error(tmp_path: Path) -> None:
+    from newscrawl.archive import ArchiveError
+    with pytest.raises(ArchiveError, match="does not exist"):
+        run_export("--db", str(tmp_path / "missing.db"))
+
+
+def _bulk_archive(path: Path, n: int) -> int:
+    """n generated articles with ~5 KB bodies and two related links each; returns the body size total."""
+    start = datetime(2025, 1, 1, 9, 0, tzinfo=TASHKENT)
+    paragraph = "Ўзбекистон Республикаси Олий Мажлиси Сенатининг ялпи мажлиси бўлиб ўтди. " * 4
+    total = 0
+    with Archive(path) as archive:
+        with archive.db.conn:
+            rows, links = [], []
+            for i in range(n):
+                body = f"{i}\n\n" + "\n\n".join([paragraph] * 10)
+                total += len(body.encode())
+                url = f"https://example.uz/kr/news/{i}/"
+                rows.append({"url": url, "title": f"Мақола {i}", "body": body, "category": "Сиёсат",
+                             "published_at": (start + timedelta(hours=i)).isoformat(), "tags": '["Сенат"]',
+                             "extraction": "{}", "problems": "[]"})
+                links += [{"article_url": url, "position": p, "url": f"https://example.uz/kr/news/{i - p - 1}/",
+                           "title": f"Мақола {i - p - 1}"} for p in range(2)]
+            archive.db["articles"].insert_all(rows, batch_size=500)
+            archive.db["related_links"].insert_all(links, batch_size=500)
+    return total
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_streams_in_constant_memory(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "big.db"
+    body_bytes = _bulk_archive(path, 3000)
+    out = tmp_path / f"big.{fmt}"
+    with Archive(path, readonly=True) as archive, out.open("w", encoding="utf-8", newline="") as handle:
+        tracemalloc.start()
+        count = export_articles(archive, handle, fmt)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert count == 3000
+    assert out.stat().st_size > body_bytes > 10_000_000
+    assert peak < 1_000_000, f"peak {peak} bytes while exporting {body_bytes} bytes of bodies"
+    if fmt == "jsonl":
+        with out.open(encoding="utf-8") as handle:
+            last = json.loads(handle.readlines()[-1])
+        assert last["title"] == "Мақола 2999" and len(last["related"]) == 2
+
+
+def test_export_code_iterates_cursors() -> None:
+    source = inspect.getsource(export_module)
+    assert "fetchall" not in source and ".rows" not in source
+    assert not re.search(r"list\([^)]*(query|execute|iter_articles)", source)
+    assert source.count("db.query(") == 3 and "for row in archive.db.query(" in source
+
+
+def test_warc_of_many_pages_streams(tmp_path: Path) -> None:
+    path = tmp_path / "pages.db"
+    with Archive(path) as archive:
+        for i in range(300):
+            archive.store_page(url=f"https://example.uz/{i}/", final_url=f"https://example.uz/{i}/", status=200,
+                               headers={"Content-Type": "text/html"}, body=f"<p>{i}</p>".encode() * 500,
+                               fetched_at="2025-11-15T08:00:00+00:00")
+    buffer = io.BytesIO()
+    with Archive(path, readonly=True) as archive:
+        assert export_warc(archive, buffer) == 300
+    buffer.seek(0)
+    bodies = [r[3] for r in _records(buffer) if r[0] == "response"]
+    assert len(bodies) == 300 and bodies[123] == b"<p>123</p>" * 500
+    assert gzip.decompress(buffer.getvalue())  # a valid multi-member gzip file
