@@ -59,11 +59,14 @@ class CrawlReport:
         return ", ".join(f"{k} {self._count('items_' + k)}" for k in ("new", "updated", "unchanged")) + \
             f", dropped {self._count('dropped')}, errors {self._count('errors')}"
 
+    def _stored(self) -> int:
+        return self._count("items_new") + self._count("items_updated") + self._count("items_unchanged")
+
     def drift(self, spider: Any) -> dict[str, float]:
         """Share of articles whose field came from a layer other than the profile, per field over the threshold."""
         if getattr(spider, "profile", None) is None:
             return {}
-        stored = self._count("items_new") + self._count("items_updated") + self._count("items_unchanged")
+        stored = self._stored()
         if not stored:
             return {}
         found = {}
@@ -74,9 +77,9 @@ class CrawlReport:
         return found
 
     def verdict(self, reason: str) -> tuple[str, int, str | None]:
-        fetched = self._count("articles_fetched")
+        fetched = self._count("articles_fetched") + self._count("not_modified")
         errors = self._count("errors")
-        stored = self._count("items_new") + self._count("items_updated") + self._count("items_unchanged")
+        stored = self._stored() + self._count("not_modified")
         attempted = fetched + errors
         share = errors / attempted if attempted else 0.0
         self.stats.set_value("newscrawl/error_share", round(share, 3))

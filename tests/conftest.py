@@ -14,6 +14,7 @@ import pytest
 from newscrawl.demo.server import DemoServer
 from newscrawl.demo.site import DEMO_START_PATH, GENERIC_START_PATH, ExpectedArticle, demo_site, generic_site
 
+LATIN_START_PATH = "/oz/siyosat/"
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "RETRY_TIMES=1"]
@@ -34,24 +35,24 @@ class CrawledSite:
     server: DemoServer
     db: Path
     expected: list[ExpectedArticle]
-    result: subprocess.CompletedProcess[str]
+    results: list[subprocess.CompletedProcess[str]]
+    """One per start path, in order."""
     start_url: str
 
 
-def _crawl_site(tmp_path_factory: pytest.TempPathFactory, build, start_path: str, name: str):
+def _crawl_site(tmp_path_factory: pytest.TempPathFactory, build, start_paths: tuple[str, ...], name: str):
     now = datetime.now(timezone.utc)
     pages, expected = build(now)
     server = DemoServer(pages).start()
     db = tmp_path_factory.mktemp(name) / "news.db"
-    start_url = server.url + start_path
-    result = run_crawl(db, "-a", f"start_url={start_url}", "-a", "max_pages=0")
-    return CrawledSite(server, db, expected, result, start_url)
+    results = [run_crawl(db, "-a", f"start_url={server.url + path}", "-a", "max_pages=0") for path in start_paths]
+    return CrawledSite(server, db, expected, results, server.url + start_paths[0])
 
 
 @pytest.fixture(scope="session")
 def demo_archive(tmp_path_factory: pytest.TempPathFactory):
-    """The bundled demo site crawled with `scrapy crawl siyosat -a max_pages=0` into a fresh archive."""
-    site = _crawl_site(tmp_path_factory, demo_site, DEMO_START_PATH, "demo")
+    """The demo site's Cyrillic category, then its Latin one, crawled into one fresh archive."""
+    site = _crawl_site(tmp_path_factory, demo_site, (DEMO_START_PATH, LATIN_START_PATH), "demo")
     yield site
     site.server.stop()
 
@@ -59,7 +60,7 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def generic_archive(tmp_path_factory: pytest.TempPathFactory):
     """A site whose markup no profile describes, crawled the same way."""
-    site = _crawl_site(tmp_path_factory, generic_site, GENERIC_START_PATH, "generic")
+    site = _crawl_site(tmp_path_factory, generic_site, (GENERIC_START_PATH,), "generic")
     yield site
     site.server.stop()
 

@@ -1,0 +1,43 @@
+"""Field-by-field comparison of an archived article with the demo site's ground truth."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from newscrawl.demo.site import ExpectedArticle
+
+ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?[+-]\d{2}:\d{2}$")
+
+
+def connect(db: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def mismatches(con: sqlite3.Connection, base: str, expected: ExpectedArticle) -> list[str]:
+    """Every field of the archived row that differs from the ground truth, as readable lines."""
+    row = con.execute("SELECT * FROM articles WHERE url = ?", [base + expected.path]).fetchone()
+    if row is None:
+        return [f"{expected.path}: not archived"]
+    image = expected.image_url
+    want = {
+        "title": expected.title, "lead": expected.lead, "body": "\n\n".join(expected.body),
+        "published_at": expected.published_at.isoformat() if expected.published_at else None,
+        "modified_at": expected.modified_at.isoformat() if expected.modified_at else None,
+        "author": expected.author, "category": expected.category,
+        "tags": json.dumps(expected.tags, ensure_ascii=False), "language": expected.language,
+        "script": expected.script, "image_url": base + image if image and image.startswith("/") else image,
+    }
+    problems = json.loads(row["problems"])
+    if expected.published_text and not any(expected.published_text in p for p in problems):
+        want["published_text"] = expected.published_text
+    found = [f"{expected.path} {k}: got {row[k]!r}, want {v!r}" for k, v in want.items() if row[k] != v]
+    related = [(r["url"], r["title"]) for r in con.execute(
+        "SELECT url, title FROM related_links WHERE article_url = ? ORDER BY position", [row["url"]])]
+    if related != [(base + p, t) for p, t in expected.related]:
+        found.append(f"{expected.path} related: got {related}, want {expected.related}")
+    return found
