@@ -1,0 +1,62 @@
+"""`newscrawl serve`: browse and query the archive read-only in Datasette, with newscrawl's metadata."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from newscrawl.archive import ArchiveError
+from newscrawl.cli import add_db_argument
+
+SETTINGS = {
+    "sql_time_limit_ms": "5000",
+    "truncate_cells_html": "300",
+    "default_page_size": "50",
+    "allow_download": "off",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("serve", help="browse the archive in Datasette (read-only)",
+                                   description="Serve the archive read-only with Datasette: table pages, full-text "
+                                               "search, canned queries (articles_per_day, mentions_per_week, ...).")
+    add_db_argument(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8001, help="port (default: 8001; 0 picks a free one)")
+    parser.add_argument("--open", action="store_true", help="open a browser window")
+    return parser
+
+
+def datasette_argv(db: Path, metadata: Path, host: str, port: int, open_browser: bool = False) -> list[str]:
+    """Arguments for `datasette`: the file opened immutable (read-only) with the newscrawl metadata."""
+    argv = ["serve", "--immutable", str(db), "--metadata", str(metadata), "--host", host, "--port", str(port)]
+    for name, value in SETTINGS.items():
+        argv += ["--setting", name, value]
+    if open_browser:
+        argv.append("--open")
+    return argv
+
+
+def run(args: argparse.Namespace) -> int:
+    from newscrawl.datasette import run_datasette, write_metadata
+
+    db = Path(args.db)
+    if not db.is_file():
+        raise ArchiveError(f"archive {db} does not exist")
+    with tempfile.TemporaryDirectory(prefix="newscrawl-serve-") as tmp:
+        metadata = write_metadata(db.stem, Path(tmp) / "metadata.json")
+        print(f"newscrawl serve: http://{args.host}:{args.port}/{db.stem} (read-only, Ctrl-C to stop)",
+              file=sys.stderr, flush=True)
+        return run_datasette(datasette_argv(db, metadata, args.host, args.port, args.open))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run only this subcommand (`python -m newscrawl.cli.serve --db PATH`)."""
+    parser = add_parser(argparse.ArgumentParser(prog="newscrawl").add_subparsers())
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

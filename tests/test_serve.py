@@ -1,0 +1,215 @@
+"""`newscrawl serve`: Datasette over a real crawled archive, canned queries, FTS, read-only; metadata coverage."""
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newscrawl.archive import Archive
+from newscrawl.datasette import metadata
+from newscrawl.translit import fold
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def crawl_demo(db: Path) -> None:
+    """A real crawl of the bundled demo site into db (loopback only)."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-s", f"NEWSCRAWL_DB={db}",
+               "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=ERROR"]
+    subprocess.run(command, cwd=ROOT, check=True, timeout=180, capture_output=True)
+
+
+def add_changed_version(db: Path) -> str:
+    """Re-archive one crawled article with an edited lead, as a later crawl would; returns its URL."""
+    with Archive(db) as archive:
+        row = next(archive.db.query("SELECT * FROM articles WHERE modified_at IS NULL ORDER BY id LIMIT 1"))
+        article = {k: row[k] for k in row if k not in ("id",)}
+        for key in ("tags", "extraction", "problems"):
+            article[key] = json.loads(row[key])
+        article["lead"] = (row["lead"] or "") + " (янгиланди)"
+        article["fetched_at"] = "2099-01-01T00:00:00+00:00"
+        assert archive.upsert_article(article) == "updated"
+        return row["url"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def get_json(base: str, path: str, **params: str):
+    status, body = get(f"{base}{path}?{urllib.parse.urlencode({**params, '_shape': 'array'})}")
+    assert status == 200, body[:500]
+    return json.loads(body)
+
+
+@pytest.fixture(scope="module")
+def archive_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    db = tmp_path_factory.mktemp("serve") / "news.db"
+    crawl_demo(db)
+    changed = add_changed_version(db)
+    return db, changed
+
+
+@pytest.fixture(scope="module")
+def server(archive_file: tuple[Path, str]):
+    db, _ = archive_file
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "newscrawl.cli.serve", "--db", str(db), "--port", str(port)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(f"{base}/-/versions.json")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"datasette did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def rows(archive_file: tuple[Path, str]) -> list[dict]:
+    conn = sqlite3.connect(archive_file[0])
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM articles")]
+    finally:
+        conn.close()
+
+
+def test_crawl_gave_a_real_archive(rows: list[dict]) -> None:
+    titles = {r["title"] for r in rows}
+    assert len(rows) >= 20
+    assert "Мирзиёев Тоқаевни мукофотлади" in titles
+    assert {r["script"] for r in rows} >= {"cyrl", "latn"}
+
+
+def test_articles_per_day_matches_the_file(server: str, rows: list[dict]) -> None:
+    result = get_json(server, "/news/articles_per_day.json")
+    expected = Counter(r["published_at"][:10] for r in rows if r["published_at"])
+    assert {d["day"]: d["articles"] for d in result} == dict(expected)
+    assert [d["day"] for d in result] == sorted(expected, reverse=True)
+    assert all(d["cyrillic"] + d["latin"] <= d["articles"] for d in result)
+
+
+def _mentions(rows: list[dict], term: str) -> set[int]:
+    key = fold(term)
+    return {r["id"] for r in rows
+            if any(key in fold(r[f] or "") for f in ("title", "lead", "body"))}
+
+
+def test_search_any_script_meets_across_scripts(server: str, rows: list[dict]) -> None:
+    cyrillic = get_json(server, "/news/search_any_script.json", q="Мирзиёев")
+    latin = get_json(server, "/news/search_any_script.json", q="Mirziyoyev")
+    assert {r["id"] for r in cyrillic} == {r["id"] for r in latin} == _mentions(rows, "Мирзиёев")
+    assert "Мирзиёев Тоқаевни мукофотлади" in {r["title"] for r in latin}
+    apostrophes = [{r["id"] for r in get_json(server, "/news/search_any_script.json", q=q)}
+                   for q in ("Ўзбекистон", "Oʻzbekiston", "O'zbekiston", "Ozbekiston")]
+    assert apostrophes[0] and all(hits == apostrophes[0] for hits in apostrophes)
+    assert {r["script"] for r in get_json(server, "/news/search_any_script.json", q="Ozbekiston")} >= {"cyrl", "latn"}
+
+
+def test_mentions_per_week(server: str, rows: list[dict]) -> None:
+    weeks = get_json(server, "/news/mentions_per_week.json", term="mirziyoyev")
+    assert sum(w["articles"] for w in weeks) == len(_mentions(rows, "Mirziyoyev")) > 0
+    for week in weeks:
+        assert week["week_start"] <= week["first"][:10] <= week["last"][:10]
+    assert get_json(server, "/news/mentions_per_week.json", term="") == []
+
+
+def test_changed_after_publication(server: str, rows: list[dict], archive_file: tuple[Path, str]) -> None:
+    changed = {r["url"]: r for r in get_json(server, "/news/changed_after_publication.json")}
+    assert changed[archive_file[1]]["earlier_versions"] == 1
+    updated_on_page = {r["url"] for r in rows if r["modified_at"] and r["modified_at"] > r["published_at"]}
+    assert updated_on_page and updated_on_page <= set(changed)
+    assert set(changed) == updated_on_page | {archive_file[1]}
+
+
+def test_related_graph(server: str, archive_file: tuple[Path, str]) -> None:
+    edges = get_json(server, "/news/related_graph.json", _size="max")
+    conn = sqlite3.connect(archive_file[0])
+    pairs = conn.execute("SELECT count(DISTINCT article_url || ' ' || url) FROM related_links").fetchone()[0]
+    inbound = dict(conn.execute("SELECT url, count(*) FROM related_links GROUP BY url"))
+    conn.close()
+    assert len(edges) == pairs > 0
+    assert all(e["target_inbound"] == inbound[e["target"]] for e in edges)
+    assert any(e["target_archived"] for e in edges) and all(e["source_title"] for e in edges)
+
+
+def test_table_page_and_full_text_search(server: str, archive_file: tuple[Path, str]) -> None:
+    status, html = get(f"{server}/news/articles")
+    assert status == 200
+    page = html.decode()
+    assert "Мирзиёев Тоқаевни мукофотлади" in page and "One row per article URL" in page
+    status, html = get(f"{server}/news/articles?_search=" + urllib.parse.quote("Тоқаев"))
+    assert status == 200 and "rows where search matches" in html.decode()
+    hits = get_json(server, "/news/articles.json", _search="Тоқаев", _col="title")
+    conn = sqlite3.connect(archive_file[0])
+    expected = conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'Тоқаев'").fetchone()[0]
+    conn.close()
+    assert len(hits) == expected > 0
+    assert "Мирзиёев Тоқаевни мукофотлади" in {h["title"] for h in hits}
+
+
+def test_fold_is_an_sql_function(server: str) -> None:
+    result = get_json(server, "/news.json", sql="select fold('Ўзбекистон Ҳукумати') as f, to_latin('Тошкент') as l")
+    assert result == [{"f": "ozbekiston hukumati", "l": "Toshkent"}]
+
+
+def test_served_read_only(server: str, archive_file: tuple[Path, str]) -> None:
+    db = archive_file[0]
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    databases = get_json(server, "/-/databases.json")
+    assert [d["is_mutable"] for d in databases if d["name"] == "news"] == [False]
+    for sql in ("insert into crawls (spider) values ('x')", "delete from articles", "drop table articles"):
+        status, body = get(f"{server}/news.json?" + urllib.parse.urlencode({"sql": sql}))
+        assert status == 400, body
+    request = urllib.request.Request(f"{server}/news/articles_per_day", data=b"x=1", method="POST")
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(request, timeout=10)
+    assert get_json(server, "/news.json", sql="select count(*) as n from crawls where spider = 'x'") == [{"n": 0}]
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_metadata_describes_every_column(archive_file: tuple[Path, str]) -> None:
+    tables = metadata("news")["databases"]["news"]["tables"]
+    conn = sqlite3.connect(archive_file[0])
+    docs = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
+    for table in ("articles", "related_links", "pages", "article_versions", "crawls"):
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        described = tables[table]["columns"]
+        assert set(columns) == set(described), table
+        assert all(described[c] for c in columns)
+        section = docs.split(f"## `{table}`", 1)[1].split("\n## ", 1)[0]
+        assert all(f"`{c}`" in section for c in columns), table
+    conn.close()
+    assert metadata("archive")["databases"].keys() == {"archive"}
