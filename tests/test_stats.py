@@ -1,0 +1,102 @@
+"""`newscrawl stats`: per-day/category counts for the last weeks and the last crawl runs, on a real archive file."""
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from newscrawl.archive import Archive
+from newscrawl.cli import stats
+
+TASHKENT = timezone(timedelta(hours=5))
+
+
+def article(n: int, published: datetime, category: str) -> dict:
+    return {"url": f"https://example.uz/kr/news/{n}/", "title": f"Сенат ялпи мажлиси {n}", "body": "Матн.",
+            "published_at": published.isoformat(), "category": category,
+            "fetched_at": "2025-11-20T08:00:00+00:00"}
+
+
+def build(path: Path, now: datetime) -> None:
+    """Articles at fixed offsets from `now` in two categories, and twelve crawl runs."""
+    today = now.replace(hour=0, minute=30, second=0, microsecond=0)
+    plan = [(0, "Сиёсат"), (0, "Сиёсат"), (0, "Siyosat"), (1, "Сиёсат"), (6, "Siyosat"),
+            (13, "Сиёсат"), (27, "Сиёсат"), (28, "Сиёсат"), (40, "Siyosat")]
+    with Archive(path) as archive:
+        for n, (days_back, category) in enumerate(plan):
+            archive.upsert_article(article(n, today - timedelta(days=days_back), category))
+        archive.upsert_article({**article(99, today, "Сиёсат"), "published_at": None})
+        for i in range(12):
+            crawl_id = archive.start_crawl(spider="siyosat", site="demo", start_url="https://example.uz/kr/siyosat/")
+            values = {"status": "ok", "exit_code": 0, "items_new": i, "items_updated": 1, "items_unchanged": 2,
+                      "items_dropped": 0, "errors": 0, "not_modified": 3, "duration_s": 12.5 + i}
+            if i == 11:
+                values.update(status="failed", exit_code=1, reason="listing layout changed: no cards on page 1",
+                              duration_s=125.0)
+            archive.finish_crawl(crawl_id, values)
+
+
+def run_stats(*argv: str) -> int:
+    parser = stats.add_parser(argparse.ArgumentParser().add_subparsers())
+    return stats.run(parser.parse_args(list(argv)))
+
+
+def day_rows(text: str) -> dict[str, list[str]]:
+    return {m[1]: m[2].split() for m in re.finditer(r"^(\d{4}-\d\d-\d\d|all days)\s+(.*)$", text, re.M)}
+
+
+def test_cli_counts_per_day_and_category(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    now = datetime.now(TASHKENT)
+    db = tmp_path / "news.db"
+    build(db, now)
+    assert run_stats("--db", str(db)) == 0
+    out = capsys.readouterr().out
+    today = now.date()
+    assert "Archive: 10 articles" in out
+    header = next(line for line in out.splitlines() if line.startswith("day"))
+    assert header.split() == ["day", "total", "Сиёсат", "Siyosat"]
+    rows = day_rows(out)
+    assert rows[today.isoformat()] == ["3", "2", "1"]
+    assert rows[(today - timedelta(days=1)).isoformat()] == ["1", "1", "-"]
+    assert rows[(today - timedelta(days=6)).isoformat()] == ["1", "-", "1"]
+    assert rows[(today - timedelta(days=2)).isoformat()] == ["-", "-", "-"]
+    assert rows[(today - timedelta(days=27)).isoformat()] == ["1", "1", "-"]
+    assert (today - timedelta(days=28)).isoformat() not in rows  # outside 4 weeks
+    assert rows["all days"] == ["7", "5", "2"]
+    assert len(rows) == 28 + 1
+
+
+def test_weeks_option_widens_the_window(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    now = datetime.now(TASHKENT)
+    db = tmp_path / "news.db"
+    build(db, now)
+    run_stats("--db", str(db), "--weeks", "6")
+    rows = day_rows(capsys.readouterr().out)
+    assert len(rows) == 42 + 1 and rows["all days"] == ["9", "6", "3"]
+    with pytest.raises(ValueError):
+        run_stats("--db", str(db), "--weeks", "0")
+
+
+def test_last_ten_crawls_newest_first(tmp_path: Path) -> None:
+    db = tmp_path / "news.db"
+    build(db, datetime(2025, 11, 20, 12, 0, tzinfo=TASHKENT))
+    with Archive(db, readonly=True) as archive:
+        text = stats.render(archive.db, today=date(2025, 11, 20))
+    crawl_lines = text.split("Last crawls:\n", 1)[1].splitlines()[1:]
+    assert [int(line.split()[0]) for line in crawl_lines] == list(range(12, 2, -1))
+    newest = crawl_lines[0].split()
+    assert newest[3:5] == ["failed", "11"]
+    assert crawl_lines[0].endswith("2m05s  listing layout changed: no cards on page 1")
+    assert crawl_lines[1].split()[3:11] == ["ok", "10", "1", "2", "0", "3", "0", "22.5s"]
+
+
+def test_empty_archive(tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    Archive(db).close()
+    with Archive(db, readonly=True) as archive:
+        text = stats.render(archive.db, weeks=1, today=date(2025, 11, 20))
+    assert "Archive: 0 articles" in text and "(no crawls recorded)" in text
+    assert day_rows(text)["all days"] == ["-"]
