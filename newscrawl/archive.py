@@ -74,6 +74,9 @@ def _m0002_history(db: sqlite_utils.Database) -> None:
         "items_dropped": int, "drop_reasons": str, "errors": int, "error_share": float, "drift": str,
         "duration_s": float,
     }, pk="id")
+    db["missing_pages"].create({
+        "url": str, "status": int, "first_failed_at": str, "last_failed_at": str, "attempts": int,
+    }, pk="url")
 
 
 @SCHEMA(name="0003_search")
@@ -238,6 +241,23 @@ class Archive:
     def known_articles(self) -> dict[str, KnownArticle]:
         rows = self.db.query("SELECT url, published_at, etag, last_modified FROM articles")
         return {r["url"]: KnownArticle(**r) for r in rows}
+
+    def record_missing(self, url: str, status: int, failed_at: str) -> None:
+        """Remember an article link that answered 404/410, so unchanged listings do not re-fetch it every run."""
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO missing_pages (url, status, first_failed_at, last_failed_at, attempts) "
+                "VALUES (?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET status = excluded.status, "
+                "last_failed_at = excluded.last_failed_at, attempts = attempts + 1", [url, status, failed_at, failed_at])
+
+    def missing_since(self) -> dict[str, str]:
+        """URL -> when it last failed, for links that answered 404/410 and have not been archived since."""
+        return {r["url"]: r["last_failed_at"] for r in self.db.query(
+            "SELECT url, last_failed_at FROM missing_pages WHERE url NOT IN (SELECT url FROM articles)")}
+
+    def last_crawl(self, spider: str, start_url: str | None) -> dict[str, Any] | None:
+        return next(self.db.query("SELECT * FROM crawls WHERE spider = ? AND start_url IS ? ORDER BY id DESC "
+                                  "LIMIT 1", [spider, start_url]), None)
 
     def article(self, url: str) -> dict[str, Any] | None:
         return next(self.db.query("SELECT * FROM articles WHERE url = ?", [url]), None)

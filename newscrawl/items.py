@@ -93,6 +93,15 @@ class RawPage:
 
 
 @dataclass
+class MissingPage:
+    """An article link that answered 404 or 410."""
+
+    url: str
+    status: int
+    fetched_at: str
+
+
+@dataclass
 class NotModified:
     """An archived article the server confirmed unchanged (HTTP 304)."""
 

@@ -7,7 +7,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 
 from newscrawl.archive import Archive
-from newscrawl.items import Article, NotModified
+from newscrawl.items import Article, MissingPage, NotModified
 from newscrawl.lock import acquire
 
 
@@ -22,7 +22,7 @@ class ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, NotModified):
+        if isinstance(item, (NotModified, MissingPage)):
             return item
         for name in ("url", "title"):
             if not getattr(item, name, None):
@@ -59,6 +59,9 @@ class ArchivePipeline:
         assert self.archive is not None
         if isinstance(item, NotModified):
             self.archive.touch_article(item.url, item.fetched_at)
+            return item
+        if isinstance(item, MissingPage):
+            self.archive.record_missing(item.url, item.status, item.fetched_at)
             return item
         if self.store_raw and isinstance(item, Article) and item.raw_page is not None:
             raw = item.raw_page

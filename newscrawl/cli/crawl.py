@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
             command += ["-a", f"{name}={value}"]
     for setting in args.set:
         command += ["-s", setting]
-    code = subprocess.call(command)
+    code = subprocess.call(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"})
     if code in (0, 1):
         print_report(args.db)
     return code

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive, KnownArticle
 from newscrawl.dates import TASHKENT, parse_date
 from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
-from newscrawl.items import Article, NotModified, RawPage
+from newscrawl.items import Article, MissingPage, NotModified, RawPage
 from newscrawl.pages.article import ListingHint, extract_page
 from newscrawl.pages.listing import parse_listing
 from newscrawl.pages.text import decode_html
@@ -49,7 +51,8 @@ class CategorySpider(scrapy.Spider):
         spider.start_url = spider._resolve_start_url(settings)
         site = spider.site_arg or settings.get("NEWSCRAWL_SITE") or "auto"
         spider.profile = resolve_profile(site, spider.start_url)
-        spider.known = spider._known_articles(settings.get("NEWSCRAWL_DB"))
+        spider.missing_retry = timedelta(hours=settings.getfloat("NEWSCRAWL_MISSING_RETRY_HOURS"))
+        spider._read_archive(settings.get("NEWSCRAWL_DB"))
         spider.allowed_domains = [urljoin(spider.start_url, "/").split("/")[2].split(":")[0]]
         return spider
 
@@ -77,14 +80,22 @@ class CategorySpider(scrapy.Spider):
         self.logger.info("No start URL configured: crawling the bundled demo site at %s", self.demo_server.url)
         return self.demo_server.url + path
 
-    def _known_articles(self, db_path: str | None) -> dict[str, KnownArticle]:
-        if not db_path:
-            return {}
-        try:
-            with Archive(db_path, readonly=True) as archive:
-                return archive.known_articles()
-        except Exception:  # a missing or new archive simply has nothing archived yet
-            return {}
+    def _read_archive(self, db_path: str | None) -> None:
+        """What is archived already, which links were missing, and whether the last run got to the end."""
+        self.known: dict[str, KnownArticle] = {}
+        self.missing: dict[str, str] = {}
+        if not db_path or not Path(db_path).exists():
+            return
+        with Archive(db_path, readonly=True) as archive:
+            if "crawls" not in archive.db.table_names():
+                return
+            self.known = archive.known_articles()
+            self.missing = archive.missing_since()
+            last = archive.last_crawl(self.name, self.start_url)
+        if last is not None and last["status"] in ("running", "killed", "interrupted"):
+            self.logger.info("The previous run (crawl #%s) did not finish: following every listing page this time",
+                             last["id"])
+            self.backfill = True
 
     def closed(self, reason: str) -> None:
         if self.demo_server is not None:
@@ -124,8 +135,7 @@ class CategorySpider(scrapy.Spider):
                 fresh += request.meta.get("is_new", False)
                 yield request
         if page_number == 1:
-            for feed in listing.feeds:
-                yield scrapy.Request(feed, callback=self.parse_feed, errback=self.request_failed)
+            yield from self.discovery_requests(response.url, listing.feeds)
         if listing.next_url is None or (self.max_pages and page_number >= self.max_pages):
             return
         if self.since and listing.cards and older == len(listing.cards):
@@ -140,6 +150,24 @@ class CategorySpider(scrapy.Spider):
         if response.meta.get("page", 1) == 1:
             self.crawler.stats.set_value("newscrawl/start_failed", f"HTTP {response.status}")
             self.logger.error("Start page %s answered HTTP %s", response.url, response.status)
+
+    def discovery_requests(self, listing_url: str, feeds: list[str]) -> Iterator[scrapy.Request]:
+        """The listing's feeds (<link rel=alternate> or the profile's), else news sitemaps named in robots.txt."""
+        feeds = feeds or [urljoin(listing_url, path) for path in (self.profile.feeds if self.profile else ())]
+        for feed in feeds:
+            yield scrapy.Request(feed, callback=self.parse_feed, errback=self.discovery_failed)
+        if not feeds:
+            yield scrapy.Request(urljoin(listing_url, "/robots.txt"), callback=self.parse_robots,
+                                 errback=self.discovery_failed)
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+            if "news" in url.lower():
+                yield scrapy.Request(url, callback=self.parse_feed, errback=self.discovery_failed)
+
+    def discovery_failed(self, failure: Failure) -> None:
+        """Feeds and sitemaps are optional: their failure is logged, not counted against the crawl."""
+        self.logger.info("Discovery request failed (ignored): %s", _failure_reason(failure))
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Between listing crawls, a feed names new articles cheaply; the listing stays the source of truth."""
@@ -161,6 +189,10 @@ class CategorySpider(scrapy.Spider):
         """A request for an article, or None when it is archived and outside the refresh window."""
         known = self.known.get(url)
         headers: dict[str, str] = {}
+        failed_at = self.missing.get(url)
+        if failed_at and datetime.now(timezone.utc) - datetime.fromisoformat(failed_at) < self.missing_retry:
+            self.crawler.stats.inc_value("newscrawl/skipped_missing")
+            return None
         if known is not None:
             if not self._in_refresh_window(known):
                 self.crawler.stats.inc_value("newscrawl/skipped_archived")
@@ -193,6 +225,7 @@ class CategorySpider(scrapy.Spider):
             stats.inc_value("newscrawl/errors")
             stats.inc_value(f"newscrawl/errors/http_{response.status}")
             self.logger.warning("Article %s answered HTTP %s: not archived", response.url, response.status)
+            yield MissingPage(url=response.url, status=response.status, fetched_at=stamp)
             return
         stats.inc_value("newscrawl/articles_fetched")
         hint: ListingHint = response.meta.get("hint") or ListingHint()
