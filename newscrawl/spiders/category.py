@@ -124,12 +124,11 @@ class CategorySpider(scrapy.Spider):
         stats.inc_value(f"newscrawl/listing_source/{listing.source}")
         fresh = older = 0
         for card in listing.cards:
-            card_time = parse_date(card.time_text, fetched_at) if card.time_text else None
-            if self.since and card_time and card_time.astimezone(TASHKENT).date() < self.since:
-                older += 1
-                continue
             hint = ListingHint(time_text=card.time_text, fetched_at=fetched_at, title=card.title, lead=card.lead,
                                category=card.category)
+            if self.before_since(hint):
+                older += 1
+                continue
             request = self.article_request(card.url, hint)
             if request is not None:
                 fresh += request.meta.get("is_new", False)
@@ -176,9 +175,18 @@ class CategorySpider(scrapy.Spider):
             if self.allowed(entry.url):
                 hint = ListingHint(time_text=entry.published_text, fetched_at=datetime.now(timezone.utc),
                                    title=entry.title)
+                if self.before_since(hint):
+                    continue
                 request = self.article_request(entry.url, hint)
                 if request is not None:
                     yield request
+
+    def before_since(self, hint: ListingHint) -> bool:
+        """True when a backfill has a start date and the card's time is before it."""
+        if not self.since or not hint.time_text:
+            return False
+        moment = parse_date(hint.time_text, hint.fetched_at)
+        return moment is not None and moment.astimezone(TASHKENT).date() < self.since
 
     def allowed(self, url: str) -> bool:
         if self.profile is not None and self.profile.article_url_pattern is not None:
