@@ -1,0 +1,260 @@
+"""Benchmark the full crawl against a bare Scrapy spider on the same local site, in the same run.
+
+Measures crawl throughput (pages/s) of
+
+* **bare**: ``bench/bare_spider.py`` — follows listing pagination and article links with two CSS
+  selectors and does nothing else (no extraction, no items, no pipelines);
+* **ours**: ``scrapy crawl siyosat -a max_pages=0`` — extraction of every article, validation and
+  archiving into a fresh SQLite file per round (raw pages stored, FTS indexes maintained);
+
+both as ``python -m scrapy`` subprocesses with identical benchmarking settings (no delay, no
+autothrottle, 16 concurrent requests, no robots.txt, no HTTP cache), alternated for ``--rounds``
+rounds against one ``synthetic_site(--articles)`` served by ``DemoServer`` in a separate server
+process (so the server never shares a GIL with a crawler). Pages are counted from the server's
+request log; wall time is the crawler process from spawn to exit (startup included); "span" is first
+to last request as seen by the server (crawl phase only). The median round per side is reported, with
+the ratio ours/bare. The full crawl's archive must hold exactly ``--articles`` articles or the script
+exits non-zero. Reads nothing outside the repo (not /work/shared).
+
+    python bench/crawl.py [--articles 2000] [--rounds 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+BENCH_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS": "16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "ROBOTSTXT_OBEY": "False",
+    "LOG_LEVEL": "WARNING",
+    "HTTPCACHE_ENABLED": "False",
+    "TELNETCONSOLE_ENABLED": "False",
+    "COOKIES_ENABLED": "False",
+}
+
+
+def serve(articles: int, per_page: int) -> None:
+    """Server-process mode: serve the synthetic site and answer `stats` / `reset` lines on stdin."""
+    from newscrawl.demo.server import DemoServer, RequestRecord
+    from newscrawl.demo.site import DEMO_START_PATH, synthetic_site
+
+    class TimedServer(DemoServer):
+        """DemoServer that also remembers when the first and last request of a round arrived."""
+
+        first = last = 0.0
+
+        def _log(self, record: RequestRecord) -> None:
+            now = time.monotonic()
+            super()._log(record)
+            self.first = self.first or now
+            self.last = now
+
+    server = TimedServer(synthetic_site(articles, per_page)).start()
+    print(json.dumps({"url": server.url + DEMO_START_PATH}), flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "stats":
+            statuses = Counter(r.status for r in server.requests)
+            print(json.dumps({"requests": len(server.requests), "status": dict(statuses),
+                              "span_s": server.last - server.first}), flush=True)
+        elif command == "reset":
+            server.reset_log()
+            server.first = server.last = 0.0
+            print(json.dumps({"ok": True}), flush=True)
+    server.stop()
+
+
+class ServerProcess:
+    """The demo server in its own Python process, driven over stdin/stdout."""
+
+    def __init__(self, articles: int, per_page: int) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve",
+                                      "--articles", str(articles), "--per-page", str(per_page)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+        self.url = self._read()["url"]
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("demo server process died")
+        return json.loads(line)
+
+    def ask(self, command: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def settings_args(extra: dict[str, str] | None = None) -> list[str]:
+    args: list[str] = []
+    for name, value in {**BENCH_SETTINGS, **(extra or {})}.items():
+        args += ["-s", f"{name}={value}"]
+    return args
+
+
+def run(cmd: list[str], cwd: Path) -> float:
+    """Run a crawler process to completion; its wall time in seconds. Fails loudly on a non-zero exit."""
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+        raise SystemExit(f"{' '.join(cmd[:5])} ... exited {done.returncode}")
+    if "Traceback" in done.stderr or " ERROR: " in done.stderr:
+        sys.stderr.write(done.stderr[-4000:])
+        raise SystemExit(f"{' '.join(cmd[:5])} ... logged errors")
+    return elapsed
+
+
+def run_bare(server: ServerProcess, workdir: Path) -> float:
+    """The baseline runs outside the repo so the project's settings, pipelines and extensions do not load."""
+    cmd = [sys.executable, "-m", "scrapy", "runspider", str(REPO / "bench" / "bare_spider.py"),
+           "-a", f"start_url={server.url}", *settings_args()]
+    return run(cmd, workdir)
+
+
+def run_ours(server: ServerProcess, db: Path) -> float:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={server.url}",
+           "-a", "max_pages=0", *settings_args({"NEWSCRAWL_DB": str(db)})]
+    return run(cmd, REPO)
+
+
+def archive_summary(db: Path) -> dict[str, Any]:
+    """Articles archived, raw pages stored, which extraction layer produced the body, and file size."""
+    with sqlite3.connect(db) as conn:
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        pages = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+        layers = Counter(json.loads(row[0] or "{}").get("body", "none")
+                         for row in conn.execute("SELECT extraction FROM articles"))
+        problems = conn.execute("SELECT count(*) FROM articles WHERE problems NOT IN ('[]', '') "
+                                "AND problems IS NOT NULL").fetchone()[0]
+    size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    return {"articles": articles, "raw_pages": pages, "body_layers": dict(layers),
+            "articles_with_problems": problems, "db_bytes": size}
+
+
+def round_result(wall: float, stats: dict[str, Any]) -> dict[str, Any]:
+    pages = stats["requests"]
+    stats["status"] = {int(code): count for code, count in stats["status"].items()}
+    return {"wall_s": round(wall, 3), "span_s": round(stats["span_s"], 3), "pages": pages,
+            "status": stats["status"], "pages_per_s": round(pages / wall, 1),
+            "span_pages_per_s": round(pages / stats["span_s"], 1) if stats["span_s"] else None}
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median wall time (the lower middle one for an even count)."""
+    ordered = sorted(rounds, key=lambda r: r["wall_s"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def bench(articles: int, rounds: int, per_page: int, log: bool) -> dict[str, Any]:
+    expected_pages = articles + -(-articles // per_page)
+    results: dict[str, list[dict[str, Any]]] = {"bare": [], "ours": []}
+    summary: dict[str, Any] = {}
+    server = ServerProcess(articles, per_page)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
+            workdir = Path(tmp)
+            for number in range(1, rounds + 1):
+                for side in ("bare", "ours"):
+                    server.ask("reset")
+                    db = workdir / f"round{number}.db"
+                    wall = run_bare(server, workdir) if side == "bare" else run_ours(server, db)
+                    result = round_result(wall, server.ask("stats"))
+                    if side == "ours":
+                        result["archive"] = archive_summary(db)
+                        summary = result["archive"]
+                    results[side].append(result)
+                    if log:
+                        print(f"  round {number} {side:4}: {result['pages']} pages in {wall:.2f}s "
+                              f"({result['pages_per_s']} pages/s, span {result['span_s']}s)", file=sys.stderr)
+    finally:
+        server.close()
+    bare, ours = median_round(results["bare"]), median_round(results["ours"])
+    report = {
+        "articles": articles, "per_page": per_page, "rounds": rounds, "expected_min_pages": expected_pages,
+        "settings": BENCH_SETTINGS, "bare": bare, "ours": ours,
+        "ratio_wall": round(ours["pages_per_s"] / bare["pages_per_s"], 3),
+        "ratio_span": (round(ours["span_pages_per_s"] / bare["span_pages_per_s"], 3)
+                       if ours["span_pages_per_s"] and bare["span_pages_per_s"] else None),
+        "archive": summary, "all_rounds": results,
+    }
+    return report
+
+
+def check(report: dict[str, Any]) -> list[str]:
+    """What is wrong with a run: every crawl must fetch the whole site and ours must archive every article."""
+    failures = []
+    for side in ("bare", "ours"):
+        for number, result in enumerate(report["all_rounds"][side], 1):
+            if result["status"].get(200, 0) < report["expected_min_pages"]:
+                failures.append(f"{side} round {number} fetched {result['status'].get(200, 0)} pages with 200, "
+                                f"expected at least {report['expected_min_pages']}")
+    for number, result in enumerate(report["all_rounds"]["ours"], 1):
+        if result["archive"]["articles"] != report["articles"]:
+            failures.append(f"ours round {number} archived {result['archive']['articles']} articles, "
+                            f"expected {report['articles']}")
+    return failures
+
+
+def print_report(report: dict[str, Any]) -> None:
+    bare, ours, archive = report["bare"], report["ours"], report["archive"]
+    print(f"synthetic site: {report['articles']} articles, {report['per_page']} per listing page; "
+          f"median of {report['rounds']} round(s) per side")
+    print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}")
+    for name, r in (("bare", bare), ("ours", ours)):
+        print(f"{name:6}{r['pages']:>7}{r['wall_s']:>9.2f}{r['pages_per_s']:>9.1f}{r['span_s']:>9.2f}"
+              f"{r['span_pages_per_s'] or 0:>10.1f}")
+    print(f"ratio ours/bare: {report['ratio_wall']:.3f} (wall), {report['ratio_span'] or 0:.3f} (span)")
+    print(f"archived: {archive['articles']} articles, {archive['raw_pages']} raw pages, "
+          f"body layers {archive['body_layers']}, {archive['articles_with_problems']} with problems, "
+          f"DB {archive['db_bytes'] / 1e6:.1f} MB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--per-page", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.articles, args.per_page)
+        return 0
+    report = bench(args.articles, args.rounds, args.per_page, log=not args.json)
+    failures = check(report)
+    report["failures"] = failures
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print_report(report)
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
