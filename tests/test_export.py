@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 import newscrawl.export as export_module
 from newscrawl.archive import Archive
-from newscrawl.cli import export as export_cli
+from newscrawl.cli import main
 from newscrawl.export import export_articles, export_warc, since_bound, until_bound, warc_date
 
 TASHKENT = timezone(timedelta(hours=5))
@@ -90,8 +90,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def run_export(*argv: str) -> int:
-    parser = export_cli.add_parser(__import__("argparse").ArgumentParser().add_subparsers())
-    return export_cli.run(parser.parse_args(list(argv)))
+    return main(["export", *argv])
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -200,10 +199,11 @@ def test_warc_date_is_utc() -> None:
     assert warc_date("2025-11-15T08:05:09+00:00") == "2025-11-15T08:05:09Z"
 
 
-def test_unknown_db_is_a_clear_error(tmp_path: Path) -> None:
-    from newscrawl.archive import ArchiveError
-    with pytest.raises(ArchiveError, match="does not exist"):
-        run_export("--db", str(tmp_path / "missing.db"))
+def test_bad_input_is_a_clear_error(tmp_path: Path, db: Path, capsys: pytest.CaptureFixture) -> None:
+    assert run_export("--db", str(tmp_path / "missing.db")) == 2
+    assert "missing.db does not exist" in capsys.readouterr().err
+    assert run_export("--db", str(db), "--since", "last week") == 2
+    assert "not a date or datetime: 'last week'" in capsys.readouterr().err
 
 
 def _bulk_archive(path: Path, n: int) -> int:

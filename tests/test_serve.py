@@ -76,7 +76,9 @@ def archive_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def server(archive_file: tuple[Path, str]):
     db, _ = archive_file
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "newscrawl.cli.serve", "--db", str(db), "--port", str(port)],
+    command = [sys.executable, "-c", "import sys; from newscrawl.cli import main; sys.exit(main())",
+               "serve", "--db", str(db), "--port", str(port)]
+    process = subprocess.Popen(command,
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

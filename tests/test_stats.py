@@ -1,7 +1,6 @@
 """`newscrawl stats`: per-day/category counts for the last weeks and the last crawl runs, on a real archive file."""
 from __future__ import annotations
 
-import argparse
 import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.archive import Archive
-from newscrawl.cli import stats
+from newscrawl.cli import main, stats
 
 TASHKENT = timezone(timedelta(hours=5))
 
@@ -40,8 +39,7 @@ def build(path: Path, now: datetime) -> None:
 
 
 def run_stats(*argv: str) -> int:
-    parser = stats.add_parser(argparse.ArgumentParser().add_subparsers())
-    return stats.run(parser.parse_args(list(argv)))
+    return main(["stats", *argv])
 
 
 def day_rows(text: str) -> dict[str, list[str]]:
@@ -76,8 +74,8 @@ def test_weeks_option_widens_the_window(tmp_path: Path, capsys: pytest.CaptureFi
     run_stats("--db", str(db), "--weeks", "6")
     rows = day_rows(capsys.readouterr().out)
     assert len(rows) == 42 + 1 and rows["all days"] == ["9", "6", "3"]
-    with pytest.raises(ValueError):
-        run_stats("--db", str(db), "--weeks", "0")
+    assert run_stats("--db", str(db), "--weeks", "0") == 2
+    assert "--weeks must be at least 1" in capsys.readouterr().err
 
 
 def test_last_ten_crawls_newest_first(tmp_path: Path) -> None:

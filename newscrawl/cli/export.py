@@ -17,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                    description="Stream the archive out without loading it into memory.")
     parser.add_argument("--format", choices=("jsonl", "csv", "warc"), default="jsonl",
                         help="jsonl: one article per line with related links; csv: one row per article with a "
-                             "header; warc: every stored raw page (needs -o)")
+                             "header; warc: every stored raw page, gzipped")
     parser.add_argument("--since", help="articles published on or after DATE or DATETIME (Tashkent if no offset)")
     parser.add_argument("--until", help="articles published up to DATE (whole day) or DATETIME")
     parser.add_argument("--category", help="only articles of this category, as stored (e.g. Сиёсат)")

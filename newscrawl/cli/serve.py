@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                                "search, canned queries (articles_per_day, mentions_per_week, ...).")
     add_db_argument(parser)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8001, help="port (default: 8001; 0 picks a free one)")
+    parser.add_argument("--port", type=int, default=8001, help="port (default: 8001)")
     parser.add_argument("--open", action="store_true", help="open a browser window")
     return parser
 
@@ -50,13 +50,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"newscrawl serve: http://{args.host}:{args.port}/{db.stem} (read-only, Ctrl-C to stop)",
               file=sys.stderr, flush=True)
         return run_datasette(datasette_argv(db, metadata, args.host, args.port, args.open))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run only this subcommand (`python -m newscrawl.cli.serve --db PATH`)."""
-    parser = add_parser(argparse.ArgumentParser(prog="newscrawl").add_subparsers())
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
