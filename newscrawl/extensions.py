@@ -85,7 +85,7 @@ class CrawlReport:
         self.stats.set_value("newscrawl/error_share", round(share, 3))
         start_failed = self.stats.get_value("newscrawl/start_failed")
         if start_failed:
-            return "failed", EXIT_FAILED, f"start page unreachable ({start_failed})"
+            return "failed", EXIT_FAILED, f"start page unusable ({start_failed})"
         if reason != "finished":
             return "interrupted", EXIT_FAILED, f"crawl stopped early ({reason})"
         if attempted and not stored:

@@ -94,7 +94,7 @@ def test_start_page_500_fails_loudly(tmp_path):
         db = tmp_path / "news.db"
         result = run_crawl(db, "-a", f"start_url={server.url}{DEMO_START_PATH}")
     assert result.returncode == 1
-    assert "start page unreachable (HTTP 500)" in result.stderr
+    assert "start page unusable (HTTP 500)" in result.stderr
     crawl = connect(db).execute("SELECT status, reason, exit_code FROM crawls").fetchone()
     assert crawl["status"] == "failed" and "HTTP 500" in crawl["reason"] and crawl["exit_code"] == 1
 
@@ -104,7 +104,7 @@ def test_unreachable_start_page_fails_loudly(tmp_path):
         url = server.url
     result = run_crawl(tmp_path / "news.db", "-a", f"start_url={url}{DEMO_START_PATH}")
     assert result.returncode == 1
-    assert "start page unreachable" in result.stderr
+    assert "start page unusable (ConnectionRefusedError" in result.stderr
 
 
 def test_second_run_while_locked_exits_75_and_touches_nothing(site, tmp_path):

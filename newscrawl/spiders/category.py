@@ -121,6 +121,8 @@ class CategorySpider(scrapy.Spider):
         if not listing.cards:
             self.logger.warning("Listing page %s has no article links", response.url)
             stats.inc_value("newscrawl/empty_listings")
+            if page_number == 1:
+                stats.set_value("newscrawl/start_failed", "no article links on the start page")
         stats.inc_value(f"newscrawl/listing_source/{listing.source}")
         fresh = older = 0
         for card in listing.cards:
