@@ -104,7 +104,7 @@ def test_unreachable_start_page_fails_loudly(tmp_path):
         url = server.url
     result = run_crawl(tmp_path / "news.db", "-a", f"start_url={url}{DEMO_START_PATH}")
     assert result.returncode == 1
-    assert "start page unusable (ConnectionRefusedError" in result.stderr
+    assert "start page unusable (DownloadConnectionRefusedError" in result.stderr
 
 
 def test_second_run_while_locked_exits_75_and_touches_nothing(site, tmp_path):
