@@ -1,0 +1,327 @@
+"""extract_article on the saved fixture pages, every field checked against the demo sites' ground truth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newscrawl.demo.site import DEMO_NOW, ExpectedArticle, demo_site, generic_site
+from newscrawl.extract import ListingHint, extract_article
+from test_fixture_pages import PAGES, load_case
+
+BASE = "http://demo.newscrawl.test"
+FETCHED = datetime.fromisoformat("2025-11-15T09:00:00+00:00")
+FOLLOW_US = "Бизни ижтимоий тармоқларда кузатиб боринг"
+OTHER_NEWS = "Бошқа янгиликлар"
+CAPTION = "Фото: Президент матбуот хизмати"
+SHARE = ("Улашиш", "Telegram", "Facebook")
+DEMO_CASES = ("seed", "no-lead", "garbage-date", "malformed", "latin", "updated-only")
+GENERIC_CASES = ("jsonld", "bare-yesterday", "cp1251-russian")
+
+
+@lru_cache(maxsize=None)
+def truths() -> dict[str, ExpectedArticle]:
+    """Ground truth of both demo sites rendered at DEMO_NOW, by absolute URL on the fixture host."""
+    found = {}
+    for build in (demo_site, generic_site):
+        for expected in build(DEMO_NOW)[1]:
+            found[BASE + expected.path] = expected
+    return found
+
+
+def case(site: str, name: str, **overrides: Any) -> tuple[dict[str, Any], ExpectedArticle]:
+    """Extract a saved fixture page (as saved: same url, fetched_at, profile unless overridden) and its truth."""
+    body, url, fetched_at, profile = load_case(PAGES / site / name)
+    kwargs: dict[str, Any] = {"fetched_at": fetched_at, "profile": profile, **overrides}
+    return extract_article(body, url, **kwargs), truths()[url]
+
+
+def absolute(path: str | None) -> str | None:
+    return BASE + path if path and path.startswith("/") else path
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def paragraphs(article: dict[str, Any]) -> list[str]:
+    return article["body"].split("\n\n") if article["body"] else []
+
+
+def assert_clean_body(article: dict[str, Any], truth: ExpectedArticle) -> None:
+    """The body is the story's paragraphs only: no lead, no chrome, no cards, no captions, no share buttons."""
+    body = article["body"]
+    assert paragraphs(article) == truth.body
+    for chrome in (FOLLOW_US, OTHER_NEWS, CAPTION, *SHARE, "Bizni ijtimoiy", "Boshqa yangiliklar", "Foto:"):
+        assert chrome not in body
+    for title, _ in truth.related:
+        assert title not in body
+    if truth.lead:
+        assert paragraphs(article)[0] != truth.lead and truth.lead not in body
+
+
+# --- the contract --------------------------------------------------------------------------------------------------
+
+def test_bytes_and_url_give_a_dict_with_body() -> None:
+    body, url, _, _ = load_case(PAGES / "demo" / "seed")
+    article = extract_article(body, url=url)
+    assert isinstance(article, dict)
+    assert isinstance(article["body"], str) and len(article["body"]) > 500
+    assert {"title", "lead", "published_at", "extraction", "problems", "related"} <= set(article)
+
+
+# --- demo site: the profile layer ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", DEMO_CASES)
+def test_demo_page_fields_match_ground_truth(name: str) -> None:
+    article, truth = case("demo", name)
+    assert article["title"] == truth.title
+    assert article["lead"] == truth.lead
+    assert_clean_body(article, truth)
+    assert article["modified_at"] == iso(truth.modified_at)
+    assert article["author"] == truth.author
+    assert article["image_url"] == absolute(truth.image_url)
+    assert article["category"] == truth.category
+    assert article["tags"] == truth.tags
+    assert article["language"] == truth.language
+    assert article["script"] == truth.script
+    assert [(r["url"], r["title"]) for r in article["related"]] == [(absolute(p), t) for p, t in truth.related]
+    assert article["canonical_url"] == article["url"]
+    assert article["fetched_at"] == "2025-11-15T09:00:00+00:00"
+    if truth.published_text and "garbage-date" != name:
+        assert article["published_at"] == iso(truth.published_at)
+        assert article["published_text"] == truth.published_text
+        assert article["published_precision"] == "minute"
+
+
+def test_seed_article_every_field() -> None:
+    article, truth = case("demo", "seed")
+    assert article["title"] == "Мирзиёев ва Тоқаев 1,3 млрд долларлик лойиҳаларни ишга туширди"
+    assert article["lead"] == "Президентлар раислигида Олий давлатлараро кенгашнинг иккинчи йиғилиши бўлиб ўтди."
+    assert article["published_at"] == "2025-11-15T12:33:00+05:00"
+    assert article["published_text"] == "15.11.2025 12:33"
+    assert article["modified_at"] == "2025-11-15T12:36:00+05:00"
+    assert article["modified_text"] == "Янгиланди: 12:36 15.11.2025"
+    assert article["category"] == "Сиёсат"
+    assert article["tags"] == ["Қозоғистон", "Мирзиёев", "Тоқаев", "Олий давлатлараро кенгаш"]
+    assert article["image_url"] == f"{BASE}/media/2025/11/mirziyoev-va-toqaev-loyihalarni-ishga-tushirdi.jpg"
+    assert (article["language"], article["script"]) == ("uz", "cyrl")
+    assert len(paragraphs(article)) == len(truth.body) == 14
+    assert any(p.startswith("– ") for p in paragraphs(article)), "quoted speech keeps its dash"
+    assert article["problems"] == []
+
+
+def test_seed_related_cards_every_field() -> None:
+    article, truth = case("demo", "seed")
+    related = article["related"]
+    assert len(related) == 6
+    assert [r["position"] for r in related] == list(range(6))
+    assert [(r["url"], r["title"]) for r in related] == [(absolute(p), t) for p, t in truth.related]
+    first = related[0]
+    assert first["category"] == "Сиёсат"
+    assert first["published_text"] == "Бугун 13:35"
+    assert first["published_at"] == "2025-11-15T13:35:00+05:00"
+    assert first["lead"].startswith("Шундан сўнг Қозоғистон билан")
+    assert first["image_url"] == f"{BASE}/media/2025/11/mirziyoev-toqaevni-mukofotladi.jpg"
+    by_text = {r["published_text"]: r["published_at"] for r in related}
+    assert by_text["Кеча 19:48"] == "2025-11-14T19:48:00+05:00"
+    assert by_text["13.11.2025 13:13"] == "2025-11-13T13:13:00+05:00"
+    for card in related:
+        target = truths()[card["url"]]
+        assert card["published_at"] == iso(target.published_at)
+        assert card["lead"] == target.lead
+
+
+def test_demo_provenance_is_the_profile() -> None:
+    article, _ = case("demo", "seed")
+    for name in ("title", "lead", "published_at", "modified_at", "image_url", "category", "tags", "body", "related"):
+        assert article["extraction"][name] == "profile", name
+    assert article["extraction"]["language"] == "meta"
+
+
+def test_without_profile_fields_come_from_metadata_and_generic_layers() -> None:
+    article, truth = case("demo", "seed", profile=None)
+    assert "profile" not in article["extraction"].values()
+    assert article["extraction"]["title"] == "opengraph"
+    assert article["extraction"]["body"] == "generic"
+    assert article["extraction"]["related"] == "generic"
+    assert article["title"] == truth.title
+    assert article["published_at"] == iso(truth.published_at)
+    assert_clean_body(article, truth)
+
+
+def test_no_lead_page() -> None:
+    article, truth = case("demo", "no-lead")
+    assert truth.lead is None and article["lead"] is None
+    assert "lead" not in article["extraction"]
+    assert "no lead found" in article["problems"]
+    assert paragraphs(article)[0] == truth.body[0]
+
+
+def test_garbage_date_is_a_problem_not_a_date() -> None:
+    article, truth = case("demo", "garbage-date")
+    assert article["published_at"] is None and article["published_text"] is None
+    assert any("Сана кўрсатилмаган" in p for p in article["problems"])
+    assert "no published found" in article["problems"]
+
+
+@pytest.mark.parametrize("name", ["garbage-date", "updated-only"])
+def test_listing_hint_fills_a_missing_date(name: str) -> None:
+    hint_free, truth = case("demo", name)
+    assert hint_free["published_at"] is None
+    article, _ = case("demo", name, hint=ListingHint(time_text=truth.listing_time_text, fetched_at=FETCHED))
+    assert article["published_at"] == iso(truth.published_at)
+    assert article["published_text"] == truth.listing_time_text
+    assert article["extraction"]["published_at"] == "listing"
+
+
+def test_updated_only_page_keeps_modified_not_published() -> None:
+    article, truth = case("demo", "updated-only")
+    assert article["modified_at"] == "2025-11-12T18:05:00+05:00" == iso(truth.modified_at)
+    assert article["modified_text"].startswith("Янгиланди:")
+    assert article["published_at"] is None
+
+
+def test_latin_article() -> None:
+    article, truth = case("demo", "latin")
+    assert article["title"] == "Mirziyoyev va Toqayev 1,3 mlrd dollarlik loyihalarni ishga tushirdi"
+    assert article["lead"] == "Prezidentlar raisligida Oliy davlatlararo kengashning ikkinchi yigʻilishi boʻlib oʻtdi."
+    assert article["published_text"] == "Bugun, 12:33"
+    assert article["published_at"] == "2025-11-15T12:33:00+05:00"
+    assert article["category"] == "Siyosat"
+    assert "Qozogʻiston" in article["tags"]
+    assert (article["language"], article["script"]) == ("uz", "latn")
+
+
+# --- relative dates, resolved in Tashkent's calendar ----------------------------------------------------------------
+
+def tiny_demo_page(date_text: str) -> str:
+    """A minimal article in the demo markup with the given date line."""
+    return (
+        '<html lang="uz-Cyrl"><head><meta charset="utf-8"><title>Синов</title></head><body>'
+        '<nav class="breadcrumb"><a href="/kr/">Асосий</a> › <a href="/kr/siyosat/">Сиёсат</a></nav>'
+        '<article class="news-single"><h1 class="news-single__title">Тунги мажлис якунланди</h1>'
+        f'<div class="news-single__meta"><span class="news-single__date">{date_text}</span></div>'
+        '<p class="news-single__lead">Мажлис ярим тунда якунланди.</p>'
+        '<div class="news-single__body"><p>Биринчи хатбоши.</p><p>Иккинчи хатбоши.</p></div>'
+        "</article></body></html>"
+    )
+
+
+@pytest.mark.parametrize(("date_text", "fetched_at", "published_at"), [
+    ("Бугун 13:35", "2025-11-15T09:00:00+00:00", "2025-11-15T13:35:00+05:00"),
+    ("Кеча 19:48", "2025-11-15T09:00:00+00:00", "2025-11-14T19:48:00+05:00"),
+    # 20:30 UTC is already 01:30 on 16 November in Tashkent: "today" is the 16th, "yesterday" the 15th.
+    ("Бугун 00:15", "2025-11-15T20:30:00+00:00", "2025-11-16T00:15:00+05:00"),
+    ("Кеча 23:50", "2025-11-15T20:30:00+00:00", "2025-11-15T23:50:00+05:00"),
+    ("Bugun, 00:15", "2025-11-15T20:30:00+00:00", "2025-11-16T00:15:00+05:00"),
+])
+def test_relative_date_resolves_against_fetch_time_in_tashkent(date_text: str, fetched_at: str,
+                                                              published_at: str) -> None:
+    article = extract_article(tiny_demo_page(date_text).encode(), f"{BASE}/kr/news/2025/11/16/tun/",
+                              fetched_at=datetime.fromisoformat(fetched_at), profile="demo")
+    assert article["published_at"] == published_at
+    assert article["published_text"] == date_text
+    assert article["extraction"]["published_at"] == "profile"
+    assert article["body"] == "Биринчи хатбоши.\n\nИккинчи хатбоши."
+
+
+# --- generic site: metadata and generic layers ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", GENERIC_CASES)
+def test_generic_page_fields_match_ground_truth(name: str) -> None:
+    article, truth = case("generic", name)
+    assert article["title"] == truth.title
+    assert article["lead"] == truth.lead
+    assert_clean_body(article, truth)
+    assert article["published_at"] == iso(truth.published_at)
+    assert article["published_text"] == truth.published_text
+    assert article["modified_at"] == iso(truth.modified_at)
+    assert article["author"] == truth.author
+    assert article["image_url"] == absolute(truth.image_url)
+    assert article["category"] == truth.category
+    assert article["tags"] == truth.tags
+    assert (article["language"], article["script"]) == (truth.language, truth.script)
+    assert [(r["url"], r["title"]) for r in article["related"]] == [(absolute(p), t) for p, t in truth.related]
+    assert "profile" not in article["extraction"].values()
+    assert article["problems"] == []
+
+
+def test_jsonld_page_provenance_and_printed_date() -> None:
+    article, _ = case("generic", "jsonld")
+    layers = article["extraction"]
+    for name in ("title", "lead", "published_at", "author", "image_url", "category", "tags"):
+        assert layers[name] == "json-ld", name
+    assert layers["body"] == "generic" and layers["related"] == "generic"
+    assert article["published_at"] == "2025-11-15T13:20:00+05:00"
+    assert article["published_text"] == "15 ноябрь 2025, 13:20", "the date as printed, not the metadata value"
+
+
+def test_bare_page_visible_relative_date() -> None:
+    article, _ = case("generic", "bare-yesterday")
+    assert article["published_text"] == "Кеча, 19:48"
+    assert article["published_at"] == "2025-11-14T19:48:00+05:00"
+    layers = article["extraction"]
+    assert {layers[k] for k in ("title", "lead", "published_at", "image_url", "category", "body")} == {"generic"}
+    assert article["author"] is None and article["tags"] == []
+    assert article["related"][0]["published_text"] == "Кеча, 18:05"
+    assert article["related"][0]["published_at"] == "2025-11-14T18:05:00+05:00"
+
+
+def test_opengraph_page_provenance() -> None:
+    article, _ = case("generic", "cp1251-russian")
+    layers = article["extraction"]
+    for name in ("title", "lead", "published_at", "image_url", "category", "tags"):
+        assert layers[name] == "opengraph", name
+    assert article["author"] == "Анна Ким" and layers["author"] == "generic"
+
+
+def test_listing_layer_when_the_page_has_nothing() -> None:
+    page = "<html><body><div><p>Бир хатбоши матни шу ерда ёзилган ва у етарлича узун бўлиши керак.</p></div></body></html>"
+    hint = ListingHint(time_text="Бугун 13:35", fetched_at=FETCHED, title="Карточкадаги сарлавҳа",
+                       lead="Карточкадаги лид.", category="Сиёсат")
+    article = extract_article(page, f"{BASE}/kr/news/x/", fetched_at=FETCHED, hint=hint)
+    assert (article["title"], article["lead"], article["category"]) == ("Карточкадаги сарлавҳа", "Карточкадаги лид.",
+                                                                        "Сиёсат")
+    assert article["published_at"] == "2025-11-15T13:35:00+05:00"
+    for name in ("title", "lead", "category", "published_at"):
+        assert article["extraction"][name] == "listing", name
+
+
+# --- decoding bytes ------------------------------------------------------------------------------------------------
+
+RUSSIAN_TITLE = "Президент подписал указ о реформе государственной службы"
+
+
+def russian_text() -> str:
+    body, _, _, _ = load_case(PAGES / "generic" / "cp1251-russian")
+    return body.decode("cp1251")
+
+
+def test_decoded_by_meta_charset() -> None:
+    body, _, _, _ = load_case(PAGES / "generic" / "cp1251-russian")
+    assert b'<meta charset="windows-1251">' in body
+    article = extract_article(body, f"{BASE}/news/a.html")
+    assert article["title"] == RUSSIAN_TITLE and article["language"] == "ru"
+
+
+def test_http_content_type_wins_over_a_wrong_meta_charset() -> None:
+    html = russian_text().replace('<meta charset="windows-1251">', '<meta charset="utf-8">')
+    data = html.encode("cp1251", errors="xmlcharrefreplace")
+    assert extract_article(data, f"{BASE}/news/a.html")["title"] != RUSSIAN_TITLE
+    article = extract_article(data, f"{BASE}/news/a.html", content_type="text/html; charset=windows-1251")
+    assert article["title"] == RUSSIAN_TITLE
+
+
+@pytest.mark.parametrize("encoding", ["windows-1251", "koi8-r"])
+def test_decoded_by_detection_without_any_declaration(encoding: str) -> None:
+    html = russian_text().replace('<meta charset="windows-1251">', "")
+    assert "charset" not in html
+    article = extract_article(html.encode(encoding, errors="xmlcharrefreplace"), f"{BASE}/news/a.html",
+                              content_type="text/html")
+    assert article["title"] == RUSSIAN_TITLE
+    assert article["body"].startswith("Президент Узбекистана Шавкат Мирзиёев подписал указ")
