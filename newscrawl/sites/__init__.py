@@ -20,6 +20,7 @@ else:  # pragma: no cover
 
 SITES_DIR = Path(__file__).parent
 
+LISTING_KEYS = ("cards", "next", "pages", "article_url_pattern")
 CARD_KEYS = ("link", "title", "time", "category", "lead", "image")
 ARTICLE_KEYS = ("title", "lead", "published", "modified", "author", "image", "category", "tags", "canonical")
 
@@ -116,6 +117,12 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ProfileError(path, unknown[0], "unknown key")
+    for table, values, allowed in (("listing", listing, LISTING_KEYS), ("card", card, CARD_KEYS),
+                                   ("article", article, ARTICLE_KEYS + ("body", "body_exclude")),
+                                   ("related", related, ("cards",))):
+        unknown = sorted(set(values) - set(allowed))
+        if unknown:
+            raise ProfileError(path, f"{table}.{unknown[0]}", "unknown key")
     return Profile(
         name=name,
         path=str(path),
