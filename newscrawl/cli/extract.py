@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,8 +32,12 @@ def load_page(args: argparse.Namespace) -> tuple[bytes, str, str | None, datetim
     fetched_at = datetime.fromisoformat(args.fetched_at) if args.fetched_at else datetime.now(timezone.utc)
     if args.source.startswith(("http://", "https://")):
         request = urllib.request.Request(args.source, headers={"User-Agent": "newscrawl-extract/0.1"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.read(), args.url or response.geturl(), response.headers.get("Content-Type"), fetched_at
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.read(), args.url or response.geturl(), response.headers.get("Content-Type"), fetched_at
+        except urllib.error.URLError as exc:
+            detail = f"HTTP {exc.code}" if isinstance(exc, urllib.error.HTTPError) else str(exc.reason)
+            raise ValueError(f"cannot fetch {args.source}: {detail}") from None
     path = Path(args.source)
     return path.read_bytes(), args.url or path.resolve().as_uri(), None, fetched_at
 
