@@ -25,10 +25,8 @@ ARTICLE_COLUMNS = ("url", "canonical_url", "title", "lead", "body", "published_a
 RELATED_COLUMNS = ("url", "title", "category", "published_at", "published_text", "lead", "image_url", "position")
 RAW_COMPRESSION = "gzip"
 
-
 class ArchiveError(RuntimeError):
     """The archive file cannot be opened or written; the message names the file."""
-
 
 @SCHEMA(name="0001_articles")
 def _m0001_articles(db: sqlite_utils.Database) -> None:
@@ -44,7 +42,6 @@ def _m0001_articles(db: sqlite_utils.Database) -> None:
         "published_at": str, "published_text": str, "lead": str,
     }, pk=("article_url", "position"))
     db["related_links"].create_index(["url"])
-
 
 @SCHEMA(name="0002_history")
 def _m0002_history(db: sqlite_utils.Database) -> None:
@@ -78,7 +75,6 @@ def _m0002_history(db: sqlite_utils.Database) -> None:
         "url": str, "status": int, "first_failed_at": str, "last_failed_at": str, "attempts": int,
     }, pk="url")
 
-
 @SCHEMA(name="0003_search")
 def _m0003_search(db: sqlite_utils.Database) -> None:
     db["articles"].enable_fts(["title", "lead", "body"], fts_version="FTS5", create_triggers=True,
@@ -90,22 +86,18 @@ def _m0003_search(db: sqlite_utils.Database) -> None:
     for row in db.query("SELECT id, title, lead, body FROM articles"):
         _index_folded(db, row)
 
-
 def content_hash(row: dict[str, Any]) -> str:
     """sha256 over the fields whose change makes a new version."""
     payload = json.dumps([row.get(k) for k in CONTENT_FIELDS], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
 
 def _index_folded(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     db.execute("DELETE FROM articles_search WHERE rowid = ?", [row["id"]])
     db.execute("INSERT INTO articles_search (rowid, title, lead, body) VALUES (?, ?, ?, ?)",
                [row["id"], fold(row.get("title") or ""), fold(row.get("lead") or ""), fold(row.get("body") or "")])
 
-
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
 
 @dataclass(frozen=True)
 class KnownArticle:
@@ -115,7 +107,6 @@ class KnownArticle:
     published_at: str | None
     etag: str | None
     last_modified: str | None
-
 
 class Archive:
     """An open archive file. Every write is one transaction, so a killed process leaves a consistent file."""
@@ -153,8 +144,10 @@ class Archive:
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
-    def upsert_article(self, article: dict[str, Any], *, record_version: bool = True) -> str:
-        """Insert or update one article and replace its related links; returns "new", "updated" or "unchanged"."""
+    def upsert_article(self, article: dict[str, Any], *, record_version: bool = True,
+                       raw_page: dict[str, Any] | None = None) -> str:
+        """Insert or update one article (with its raw page, if given) and replace its related links, all in one
+        transaction; returns "new", "updated" or "unchanged"."""
         row = {k: article.get(k) for k in ARTICLE_COLUMNS}
         for key in ("tags", "extraction", "problems"):
             row[key] = json.dumps(row[key] if row[key] is not None else ([] if key != "extraction" else {}),
@@ -165,10 +158,12 @@ class Archive:
             if key in article:
                 row[key] = article[key]
         with self.db.conn:
+            if raw_page is not None:
+                self._store_page(**raw_page)
             existing = next(self.db.query("SELECT * FROM articles WHERE url = ?", [row["url"]]), None)
             if existing is None:
                 row.update(first_seen_at=seen, last_seen_at=seen, last_changed_at=seen)
-                article_id = self.db["articles"].insert(row).last_pk
+                article_id = self._insert("articles", row)
                 outcome = "new"
             else:
                 article_id = existing["id"]
@@ -179,7 +174,8 @@ class Archive:
                     if record_version:
                         self._record_version(existing, seen)
                         row["last_changed_at"] = seen
-                self.db["articles"].update(article_id, row)
+                assignments = ", ".join(f"{k} = ?" for k in row)
+                self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*row.values(), article_id])
             self._index_folded_row(article_id, row)
             self._replace_related(row["url"], article.get("related") or [])
         return outcome
@@ -195,9 +191,11 @@ class Archive:
 
     def _replace_related(self, article_url: str, related: list[dict[str, Any]]) -> None:
         self.db.execute("DELETE FROM related_links WHERE article_url = ?", [article_url])
-        rows = [{"article_url": article_url, **{k: link.get(k) for k in RELATED_COLUMNS}} for link in related]
-        if rows:
-            self.db["related_links"].insert_all(rows)
+        if related:
+            columns = ", ".join(("article_url", *RELATED_COLUMNS))
+            marks = ", ".join("?" * (len(RELATED_COLUMNS) + 1))
+            self.db.conn.executemany(f"INSERT INTO related_links ({columns}) VALUES ({marks})",
+                                     [[article_url, *(link.get(k) for k in RELATED_COLUMNS)] for link in related])
 
     def touch_article(self, url: str, seen_at: str) -> None:
         """Record that an archived article was confirmed unchanged (HTTP 304) at seen_at."""
@@ -207,20 +205,30 @@ class Archive:
     def store_page(self, *, url: str, final_url: str, status: int, headers: dict[str, str], body: bytes,
                    fetched_at: str) -> int:
         """Keep a fetched response; an identical body for the same URL only moves last_fetched_at."""
-        digest = hashlib.sha256(body).hexdigest()
         with self.db.conn:
-            found = next(self.db.query("SELECT id FROM pages WHERE final_url = ? AND sha256 = ?",
-                                       [final_url, digest]), None)
-            if found:
-                self.db.execute("UPDATE pages SET last_fetched_at = ?, status = ? WHERE id = ?",
-                                [fetched_at, status, found["id"]])
-                return found["id"]
-            return self.db["pages"].insert({
-                "url": url, "final_url": final_url, "status": status,
-                "headers": json.dumps(headers, ensure_ascii=False), "fetched_at": fetched_at,
-                "last_fetched_at": fetched_at, "sha256": digest, "size": len(body),
-                "compression": RAW_COMPRESSION, "body": compress(body),
-            }).last_pk
+            return self._store_page(url=url, final_url=final_url, status=status, headers=headers, body=body,
+                                    fetched_at=fetched_at)
+
+    def _store_page(self, *, url: str, final_url: str, status: int, headers: dict[str, str], body: bytes,
+                    fetched_at: str) -> int:
+        digest = hashlib.sha256(body).hexdigest()
+        found = next(self.db.query("SELECT id FROM pages WHERE final_url = ? AND sha256 = ?",
+                                   [final_url, digest]), None)
+        if found:
+            self.db.execute("UPDATE pages SET last_fetched_at = ?, status = ? WHERE id = ?",
+                            [fetched_at, status, found["id"]])
+            return found["id"]
+        return self._insert("pages", {
+            "url": url, "final_url": final_url, "status": status,
+            "headers": json.dumps(headers, ensure_ascii=False), "fetched_at": fetched_at,
+            "last_fetched_at": fetched_at, "sha256": digest, "size": len(body),
+            "compression": RAW_COMPRESSION, "body": compress(body),
+        })
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """A plain INSERT on the hot path (sqlite-utils' insert re-reads the table's schema on every call)."""
+        sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+        return self.db.execute(sql, list(row.values())).lastrowid
 
     def latest_pages(self, *, since: str | None = None, url: str | None = None) -> Iterator[dict[str, Any]]:
         """The newest stored page per URL (body decompressed), optionally filtered."""
@@ -278,10 +286,8 @@ class Archive:
         with self.db.conn:
             self.db["crawls"].update(crawl_id, row)
 
-
 def compress(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=6)
-
 
 def decompress(blob: bytes, compression: str | None) -> bytes:
     if compression == "gzip":

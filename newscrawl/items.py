@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -75,8 +75,10 @@ class Article:
     """The response as fetched, for the `pages` table (not an article field)."""
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("raw_page")
+        """The article's fields as plain data (the raw page left out)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "raw_page"}
+        data["related"] = [vars(link).copy() for link in self.related]
+        data["tags"], data["extraction"], data["problems"] = list(self.tags), dict(self.extraction), list(self.problems)
         return data
 
 

@@ -63,12 +63,9 @@ class ArchivePipeline:
         if isinstance(item, MissingPage):
             self.archive.record_missing(item.url, item.status, item.fetched_at)
             return item
-        if self.store_raw and isinstance(item, Article) and item.raw_page is not None:
-            raw = item.raw_page
-            self.archive.store_page(url=raw.url, final_url=raw.final_url, status=raw.status, headers=raw.headers,
-                                    body=raw.body, fetched_at=raw.fetched_at)
+        raw = item.raw_page if self.store_raw and isinstance(item, Article) else None
         data = item.as_dict() if isinstance(item, Article) else dict(item)
-        outcome = self.archive.upsert_article(data)
+        outcome = self.archive.upsert_article(data, raw_page=vars(raw) if raw is not None else None)
         self.stats.inc_value(f"newscrawl/items_{outcome}")
         for name, layer in data.get("extraction", {}).items():
             self.stats.inc_value(f"newscrawl/layer/{name}/{layer}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 OKINA = "\u02bb"  # ʻ modifier letter turned comma, in oʻ and gʻ
 TUTUQ = "\u02bc"  # ʼ modifier letter apostrophe, for ъ and the tutuq belgisi
@@ -151,14 +152,14 @@ def _word_to_cyrillic(word: str) -> str:
     return "".join(out)
 
 
+CYRILLIC_LETTER_RE = re.compile(r"[\u0400-\u0481\u048a-\u052f]")
+LATIN_LETTER_RE = re.compile(r"[A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
+
+
 def detect_script(text: str, threshold: float = 0.2) -> str | None:
     """'cyrl', 'latn' or 'mixed' by letter counts (digits, punctuation and ʻ ʼ ignored); None without letters."""
-    cyrillic = latin = 0
-    for ch in text:
-        if _is_cyrillic(ch) and ch.isalpha():
-            cyrillic += 1
-        elif _is_latin_letter(ch):
-            latin += 1
+    cyrillic = len(CYRILLIC_LETTER_RE.findall(text))
+    latin = len(LATIN_LETTER_RE.findall(text))
     total = cyrillic + latin
     if total == 0:
         return None
@@ -178,6 +179,12 @@ def fold(text: str) -> str:
     for index in range(0, len(pieces), 2):
         token = pieces[index]
         if token:
-            folded = to_latin(token.lower()).lower().translate(FOLD_TABLE)
-            pieces[index] = folded or token.lower()
+            pieces[index] = _fold_token(token)
     return "".join(pieces)
+
+
+@lru_cache(maxsize=65536)
+def _fold_token(token: str) -> str:
+    """fold() of one whitespace-free token; cached, since running text repeats its words."""
+    folded = to_latin(token.lower()).lower().translate(FOLD_TABLE)
+    return folded or token.lower()

@@ -165,18 +165,19 @@ def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime
     ld_key = "datePublished" if kind == "published" else "dateModified"
     og_keys = PUBLISHED_META if kind == "published" else ("article:modified_time", "og:updated_time")
     names = PUBLISHED_NAMES if kind == "published" else MODIFIED_NAMES
-    candidates: list[tuple[str, str | None, datetime]] = [
-        ("profile", profile_text, fetched),
-        ("json-ld", jsonld_text(md.jsonld.get(ld_key)), fetched),
-        *[("opengraph", md.og_first(k), fetched) for k in og_keys],
-        *[("meta", md.meta.get(n), fetched) for n in names],
+    candidates: list[tuple[str, Callable[[], str | None], datetime]] = [
+        ("profile", lambda: profile_text, fetched),
+        ("json-ld", lambda: jsonld_text(md.jsonld.get(ld_key)), fetched),
+        *[("opengraph", lambda k=k: md.og_first(k), fetched) for k in og_keys],
+        *[("meta", lambda n=n: md.meta.get(n), fetched) for n in names],
     ]
     if kind == "published":
-        candidates.append(("meta", md.time_datetime[0] if md.time_datetime else None, fetched))
-        candidates.append(("generic", _visible_date_text(sel), fetched))
+        candidates.append(("meta", lambda: md.time_datetime[0] if md.time_datetime else None, fetched))
+        candidates.append(("generic", lambda: _visible_date_text(sel), fetched))
         if hint and hint.time_text:
-            candidates.append(("listing", hint.time_text, _aware(hint.fetched_at or fetched)))
-    for layer, text, base in candidates:
+            candidates.append(("listing", lambda: hint.time_text, _aware(hint.fetched_at or fetched)))
+    for layer, get_text, base in candidates:
+        text = get_text()
         if not text:
             continue
         parsed = parse_date_precise(text, base)

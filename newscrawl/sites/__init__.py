@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cssselect import SelectorError
+from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
@@ -179,17 +181,28 @@ def profile_for_url(url: str) -> Profile | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def compiled(css: str) -> etree.XPath:
+    """A CSS selector (with parsel's ::text/::attr()) compiled once to an lxml XPath."""
+    return etree.XPath(_translator.css_to_xpath(css))
+
+
 def select_first_text(sel: Selector, selectors: tuple[str, ...]) -> str | None:
     """Text of the first element matched by the first selector that matches (whitespace collapsed)."""
+    root = sel.root
     for css in selectors:
-        for node in sel.css(css):
-            text = node_text(node)
+        for node in compiled(css)(root):
+            text = element_text(node)
             if text:
                 return text
     return None
 
 
+def element_text(node: object) -> str:
+    if isinstance(node, str):
+        return " ".join(node.split())
+    return " ".join("".join(node.itertext()).split())
+
+
 def node_text(node: Selector) -> str:
-    if node.root is None or isinstance(node.root, str):
-        return " ".join(str(node.get() or "").split())
-    return " ".join("".join(node.xpath(".//text()").getall()).split())
+    return element_text(node.root)
