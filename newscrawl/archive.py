@@ -280,7 +280,7 @@ class Archive:
     def finish_crawl(self, crawl_id: int, values: dict[str, Any]) -> None:
         row = dict(values)
         for key in ("drop_reasons", "drift"):
-            if key in row and not isinstance(row[key], str):
+            if row.get(key) is not None and not isinstance(row[key], str):
                 row[key] = json.dumps(row[key], ensure_ascii=False)
         row.setdefault("finished_at", utc_now())
         with self.db.conn:

@@ -115,9 +115,16 @@ def test_crawl_with_broken_profile_fails_at_start(tmp_path: Path) -> None:
     path = write(tmp_path, BROKEN["invalid CSS in article.title"][0])
     result = run_crawl(tmp_path / "news.db", "-a", f"site={path}", "-a", "category=siyosat", spider="category",
                        timeout=60)
-    assert result.returncode != 0
-    assert f"site profile {path}: key 'article.title': invalid CSS selector" in result.stderr
-    assert "Spider opened" not in result.stderr
+    assert result.returncode == 2
+    assert f"newscrawl: site profile {path}: key 'article.title': invalid CSS selector" in result.stderr
+    assert "Spider opened" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "news.db").exists()
+
+
+def test_crawl_with_bad_since_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_crawl(tmp_path / "news.db", "-a", "since=yesterday", timeout=60)
+    assert result.returncode == 2 and "bad spider argument" in result.stderr
+    assert not (tmp_path / "news.db").exists()
 
 
 # --- adding a site is a file -----------------------------------------------------------------------------------------

@@ -1,18 +1,28 @@
-"""`scrapy crawl` with the archive lock and an exit code cron can act on (0 ok, 1 failed, 75 locked)."""
+"""`scrapy crawl` with the archive lock and an exit code cron can act on (0 ok, 1 failed, 2 usage, 75 locked)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
+
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from newscrawl.extensions import FINISHED_EXIT_CODES
 from newscrawl.lock import EXIT_LOCKED, ArchiveLocked, acquire
+from newscrawl.sites import ProfileError, load_profile
+
+EXIT_USAGE = 2
 
 
 class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        problem = self.usage_problem(opts.spargs)
+        if problem:
+            print(f"newscrawl: {problem}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         try:
             acquire(self.settings.get("NEWSCRAWL_DB"))
         except ArchiveLocked as exc:
@@ -23,3 +33,19 @@ class Command(ScrapyCrawl):
         if self.exitcode:
             return
         self.exitcode = max(FINISHED_EXIT_CODES, default=0)
+
+    def usage_problem(self, spargs: dict[str, str]) -> str | None:
+        """Check the spider arguments and the site profile before anything starts."""
+        site = spargs.get("site") or self.settings.get("NEWSCRAWL_SITE")
+        try:
+            if site and site not in ("auto", "none"):
+                load_profile(site)
+            if spargs.get("max_pages"):
+                int(spargs["max_pages"])
+            if spargs.get("since"):
+                date.fromisoformat(spargs["since"])
+        except ProfileError as exc:
+            return str(exc)
+        except ValueError as exc:
+            return f"bad spider argument: {exc}"
+        return None

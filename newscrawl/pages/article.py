@@ -17,7 +17,7 @@ from newscrawl.pages.cards import absolute_url, page_base
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
 from newscrawl.pages.related import related_cards
 from newscrawl.pages.text import block_paragraphs, collapse, strip_label
-from newscrawl.sites import Profile, node_text, select_first_text
+from newscrawl.sites import Profile, element_text, node_text, select_first_text
 from newscrawl.translit import detect_script
 
 LEAD_CLASSES = ("lead", "intro", "standfirst", "summary", "excerpt", "anons", "subtitle", "description", "dek")
@@ -105,7 +105,8 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
     f.first("tags", [("profile", lambda: _profile_tags(sel, prof.get("tags", ()))),
                      ("json-ld", lambda: jsonld_list(ld.get("keywords"))),
                      ("opengraph", lambda: md.og.get("article:tag", [])),
-                     ("meta", lambda: jsonld_list(md.meta.get("keywords") or md.meta.get("news_keywords")))])
+                     ("meta", lambda: jsonld_list(md.meta.get("keywords") or md.meta.get("news_keywords"))),
+                     ("generic", lambda: _tag_links(sel))])
     f.first("canonical_url", [("profile", lambda: absolute_url(base, psel("canonical"))),
                               ("meta", lambda: absolute_url(base, md.canonical)), ("generic", lambda: url)])
     lead = f.values.get("lead")
@@ -176,6 +177,8 @@ def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime
         candidates.append(("generic", lambda: _visible_date_text(sel), fetched))
         if hint and hint.time_text:
             candidates.append(("listing", lambda: hint.time_text, _aware(hint.fetched_at or fetched)))
+    else:
+        candidates.append(("generic", lambda: _visible_date_text(sel, updated=True), fetched))
     for layer, get_text, base in candidates:
         text = get_text()
         if not text:
@@ -217,14 +220,16 @@ _CARD_CLASSES = " or ".join(f"contains(@class,'{w}') or contains(@id,'{w}')" for
 UPDATED_LABEL = re.compile(r"^\s*(янгиланди|yangilandi|обновлено|изменено|updated|modified)", re.IGNORECASE)
 
 
-def _visible_date_text(sel: Selector) -> str | None:
-    """The first short text near the headline that reads as a publication date (not an update time)."""
+def _visible_date_text(sel: Selector, updated: bool = False) -> str | None:
+    """The first short text near the headline that reads as a publication date (or, with `updated`, as a
+    labelled update time such as "Янгиланди: 12:36 15.11.2025")."""
     scope = _headline_scope(sel)
     if scope is None:
         return None
     for text in scope.xpath(_outside_cards(".//text()[normalize-space()]")).getall():
         text = " ".join(text.split())
-        if len(text) <= MAX_DATE_TEXT and not UPDATED_LABEL.search(text) and parse_date_precise(text) is not None:
+        if (len(text) <= MAX_DATE_TEXT and bool(UPDATED_LABEL.search(text)) == updated
+                and parse_date_precise(text) is not None):
             return text
     return None
 
@@ -315,6 +320,17 @@ def _breadcrumb_category(sel: Selector, title: str | None) -> str | None:
         if len(items) >= 2:
             return items[-1]
     return None
+
+
+def _tag_links(sel: Selector) -> list[str]:
+    """Links inside a tags block of the article, or links to /tag/ pages there."""
+    scope = _headline_scope(sel)
+    if scope is None:
+        return []
+    nodes = scope.xpath(".//*[contains(@class,'tag') or contains(@id,'tag')]//a | .//a[contains(@href,'/tag/') "
+                        "or contains(@href,'/tags/') or @rel='tag']")
+    tags = [element_text(n.root) for n in nodes]
+    return [t for t in dict.fromkeys(tags) if t and len(t) <= 60]
 
 
 def _profile_tags(sel: Selector, selectors: tuple[str, ...]) -> list[str]:

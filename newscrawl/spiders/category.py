@@ -59,7 +59,8 @@ class CategorySpider(scrapy.Spider):
     def _resolve_start_url(self, settings: Any) -> str:
         if self.start_url_arg or settings.get("NEWSCRAWL_START_URL"):
             return self.start_url_arg or settings.get("NEWSCRAWL_START_URL")
-        profile: Profile | None = load_profile(self.site_arg) if self.site_arg not in (None, "auto", "none") else None
+        site = self.site_arg or settings.get("NEWSCRAWL_SITE")
+        profile: Profile | None = load_profile(site) if site not in (None, "", "auto", "none") else None
         if profile is not None and profile.name != "demo":
             if profile.base_url and self.category in profile.categories:
                 return urljoin(profile.base_url, profile.categories[self.category])
