@@ -7,6 +7,8 @@ from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
 
+from newscrawl import translit
+
 TASHKENT = timezone(timedelta(hours=5))
 DEMO_NOW = datetime(2025, 11, 15, 14, 0, tzinfo=TASHKENT)
 """The render moment matching the seed page (related cards "Бугун 13:35" and "14.11.2025 19:48")."""
@@ -123,38 +125,12 @@ def load_stories(name: str) -> tuple[Story, ...]:
     return tuple(_parse_block(b) for b in blocks)
 
 
-_CYR_TO_LAT = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ё": "yo", "ж": "j", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
-    "т": "t", "у": "u", "ф": "f", "х": "x", "ц": "s", "ч": "ch", "ш": "sh", "щ": "sh", "ы": "i",
-    "ь": "", "э": "e", "ю": "yu", "я": "ya", "қ": "q", "ҳ": "h",
-}
-_VOWELS = set("аеёиоуэюяўaeiou")
 _HARD_SIGN = {"ʻ": "ʼ", "'": "'", "‘": "’"}
 
 
 def to_latin(text: str, apostrophe: str = "ʻ") -> str:
-    """Uzbek Cyrillic -> Latin for building the demo's Latin pages; oʻ/gʻ use `apostrophe`."""
-    out = []
-    for i, char in enumerate(text):
-        low = char.lower()
-        prev = text[i - 1] if i else " "
-        nxt = text[i + 1] if i + 1 < len(text) else " "
-        if low == "ў":
-            lat = "o" + apostrophe
-        elif low == "ғ":
-            lat = "g" + apostrophe
-        elif low == "ъ":
-            lat = _HARD_SIGN.get(apostrophe, "ʼ")
-        elif low == "е":
-            lat = "ye" if not prev.isalpha() or prev.lower() in _VOWELS | {"ъ", "ь"} else "e"
-        else:
-            lat = _CYR_TO_LAT.get(low, char)
-        if char != low and lat:
-            all_caps = nxt.isupper() or (prev.isupper() and not nxt.islower())
-            lat = lat.upper() if all_caps else lat[0].upper() + lat[1:]
-        out.append(lat)
-    return "".join(out)
+    """The project's Uzbek Cyrillic -> Latin, with oʻ/gʻ (and ʼ) written in the page's `apostrophe` variant."""
+    return translit.to_latin(text).replace("ʻ", apostrophe).replace("ʼ", _HARD_SIGN.get(apostrophe, "ʼ"))
 
 
 def tashkent_day_offset(moment: datetime, now: datetime) -> int:
