@@ -135,9 +135,13 @@ def run_bare(server: ServerProcess, workdir: Path) -> float:
     return run(cmd, workdir)
 
 
+OURS_SETTINGS: dict[str, str] = {}
+"""Extra settings for our crawl only (--set NAME=VALUE), e.g. NEWSCRAWL_EXTRACT_PROCESSES=0."""
+
+
 def run_ours(server: ServerProcess, db: Path) -> float:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={server.url}",
-           "-a", "max_pages=0", *settings_args({"NEWSCRAWL_DB": str(db)})]
+           "-a", "max_pages=0", *settings_args({"NEWSCRAWL_DB": str(db), **OURS_SETTINGS})]
     return run(cmd, REPO)
 
 
@@ -239,8 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--per-page", type=int, default=20)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for our crawl only, e.g. NEWSCRAWL_EXTRACT_PROCESSES=0")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    OURS_SETTINGS.update(item.split("=", 1) for item in args.set)
     if args.serve:
         serve(args.articles, args.per_page)
         return 0

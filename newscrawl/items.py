@@ -95,6 +95,17 @@ class RawPage:
 
 
 @dataclass
+class FetchedArticle:
+    """An article response as the spider received it, with what its listing card said; extraction comes later."""
+
+    page: RawPage
+    hint: Any
+    """The ListingHint of the card (or feed entry) that linked to the page."""
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
 class MissingPage:
     """An article link that answered 404 or 410."""
 

@@ -1,47 +1,35 @@
-"""Item pipelines: validate (drop with a counted reason) and archive (one transaction per item)."""
+"""The item pipeline: each fetched article goes through extract -> validate -> archive (newscrawl.processing),
+in a worker process by default; drops are counted by reason, outcomes and extraction layers go to the stats."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from newscrawl.archive import Archive
-from newscrawl.items import Article, MissingPage, NotModified
 from newscrawl.lock import acquire
+from newscrawl.processing import ItemProcessor, Outcome, handle_in_worker, start_worker, stop_worker
 
-
-class ValidatePipeline:
-    """An article needs a URL and a title to be archived; anything else missing is stored with its reason."""
-
-    def __init__(self, crawler: Any) -> None:
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> ValidatePipeline:
-        return cls(crawler)
-
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, (NotModified, MissingPage)):
-            return item
-        for name in ("url", "title"):
-            if not getattr(item, name, None):
-                reason = f"no_{name}"
-                self.stats.inc_value("newscrawl/dropped")
-                self.stats.inc_value(f"newscrawl/dropped/{reason}")
-                raise DropItem(f"{reason}: {getattr(item, 'url', None) or '(no url)'} not archived")
-        return item
+logger = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
-    """Writes each article (and its raw page) to the SQLite archive as soon as it arrives."""
+    """Archives every item as soon as it arrives, each in its own transaction."""
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
+        self.crawler = crawler
         self.stats = crawler.stats
         self.db_path = settings.get("NEWSCRAWL_DB")
         self.store_raw = settings.getbool("NEWSCRAWL_STORE_RAW")
-        self.archive: Archive | None = None
+        self.in_worker = settings.getint("NEWSCRAWL_EXTRACT_PROCESSES") > 0
+        self.executor: ProcessPoolExecutor | None = None
+        self.processor: ItemProcessor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -49,26 +37,43 @@ class ArchivePipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         acquire(self.db_path)
-        self.archive = Archive(self.db_path)
+        profile = getattr(spider or self.crawler.spider, "profile", None)
+        args = (self.db_path, profile.path if profile else None, self.store_raw)
+        if self.in_worker:
+            self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=start_worker, initargs=(*args, os.getpid()))
+            self.executor.submit(os.getpid)
+        else:
+            self.processor = ItemProcessor(*args)
 
     def close_spider(self, spider: Any = None) -> None:
-        if self.archive is not None:
-            self.archive.close()
+        if self.executor is not None:
+            self.executor.submit(stop_worker).result()
+            self.executor.shutdown(wait=True)
+        if self.processor is not None:
+            self.processor.close()
 
-    def process_item(self, item: Any) -> Any:
-        assert self.archive is not None
-        if isinstance(item, NotModified):
-            self.archive.touch_article(item.url, item.fetched_at)
-            return item
-        if isinstance(item, MissingPage):
-            self.archive.record_missing(item.url, item.status, item.fetched_at)
-            return item
-        raw = item.raw_page if self.store_raw and isinstance(item, Article) else None
-        data = item.as_dict() if isinstance(item, Article) else dict(item)
-        outcome = self.archive.upsert_article(data, raw_page=vars(raw) if raw is not None else None)
-        self.stats.inc_value(f"newscrawl/items_{outcome}")
-        for name, layer in data.get("extraction", {}).items():
-            self.stats.inc_value(f"newscrawl/layer/{name}/{layer}")
-        if data.get("problems"):
-            self.stats.inc_value("newscrawl/items_incomplete")
+    async def process_item(self, item: Any) -> Any:
+        if self.executor is not None:
+            outcome = await asyncio.wrap_future(self.executor.submit(handle_in_worker, item))
+        else:
+            assert self.processor is not None
+            outcome = self.processor.handle(item)
+        self.record(outcome)
         return item
+
+    def record(self, outcome: Outcome) -> None:
+        stats = self.stats
+        if outcome.extraction_error:
+            logger.error("Extraction failed for %s: %s", outcome.url, outcome.extraction_error)
+            stats.inc_value("newscrawl/extraction_failed")
+        if outcome.kind == "dropped":
+            stats.inc_value("newscrawl/dropped")
+            stats.inc_value(f"newscrawl/dropped/{outcome.reason}")
+            raise DropItem(f"{outcome.reason}: {outcome.url} not archived")
+        if outcome.kind in ("new", "updated", "unchanged"):
+            stats.inc_value(f"newscrawl/items_{outcome.kind}")
+            for name, layer in outcome.layers.items():
+                stats.inc_value(f"newscrawl/layer/{name}/{layer}")
+            if outcome.problems:
+                stats.inc_value("newscrawl/items_incomplete")

@@ -27,9 +27,9 @@ LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
 
 ITEM_PIPELINES = {
-    "newscrawl.pipelines.ValidatePipeline": 100,
     "newscrawl.pipelines.ArchivePipeline": 800,
 }
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 EXTENSIONS = {
     "newscrawl.extensions.CrawlReport": 500,
 }
@@ -47,3 +47,4 @@ NEWSCRAWL_MAX_ERROR_SHARE = 0.5
 NEWSCRAWL_DRIFT_SHARE = 0.5
 NEWSCRAWL_PROGRESS_EVERY = 100
 NEWSCRAWL_MISSING_RETRY_HOURS = 24
+NEWSCRAWL_EXTRACT_PROCESSES = 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from archive_checks import connect
 from conftest import run_crawl
 
@@ -38,7 +40,8 @@ def listing(links: list[tuple[str, str, str]], extra: str = "") -> bytes:
             f'</div>{extra}</main></body></html>').encode()
 
 
-def test_bad_articles_are_reported_and_the_rest_archived(tmp_path):
+@pytest.mark.parametrize("processes", ["0", "1"], ids=["in-process", "worker-process"])
+def test_bad_articles_are_reported_and_the_rest_archived(tmp_path, processes):
     links = [
         ("/kr/news/2025/11/15/good/", "Сенат ялпи мажлиси бўлиб ўтди", "15.11.2025 10:00"),
         ("/kr/news/2025/11/15/no-title/", "Сарлавҳасиз мақола ҳам бор", ""),
@@ -58,7 +61,8 @@ def test_bad_articles_are_reported_and_the_rest_archived(tmp_path):
     }
     with DemoServer(pages) as server:
         db = tmp_path / "news.db"
-        result = run_crawl(db, "-a", f"start_url={server.url}{LISTING}", "-a", "max_pages=0")
+        result = run_crawl(db, "-a", f"start_url={server.url}{LISTING}", "-a", "max_pages=0",
+                           "-s", f"NEWSCRAWL_EXTRACT_PROCESSES={processes}")
         assert server.hits(LISTING) == 1, "a listing that links to itself is fetched once"
         assert server.hits("/kr/news/2025/11/15/server-error/") == 2, "500 is retried (RETRY_TIMES=1)"
     assert result.returncode == 0, result.stderr[-3000:]

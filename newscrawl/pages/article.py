@@ -17,7 +17,7 @@ from newscrawl.pages.cards import absolute_url, page_base
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
 from newscrawl.pages.related import related_cards
 from newscrawl.pages.text import block_paragraphs, collapse, strip_label
-from newscrawl.sites import Profile, element_text, node_text, select_first_text
+from newscrawl.sites import Profile, element_text, node_text, select, select_first_text
 from newscrawl.translit import detect_script
 
 LEAD_CLASSES = ("lead", "intro", "standfirst", "summary", "excerpt", "anons", "subtitle", "description", "dek")
@@ -215,8 +215,9 @@ def _outside_cards(xpath: str) -> str:
             f"or ancestor::footer or ancestor::*[{_CARD_CLASSES}])]")
 
 
-_CARD_CLASSES = " or ".join(f"contains(@class,'{w}') or contains(@id,'{w}')" for w in
-                            ("card", "related", "other", "most", "popular", "sidebar", "list", "teaser", "widget"))
+CARD_WORDS = ("card", "related", "other", "most", "popular", "sidebar", "list", "teaser", "widget")
+SKIPPED_TAGS = {"a", "script", "style", "nav", "aside", "footer", "noscript", "template"}
+_CARD_CLASSES = " or ".join(f"contains(@class,'{w}') or contains(@id,'{w}')" for w in CARD_WORDS)
 UPDATED_LABEL = re.compile(r"^\s*(янгиланди|yangilandi|обновлено|изменено|updated|modified)", re.IGNORECASE)
 
 
@@ -226,12 +227,33 @@ def _visible_date_text(sel: Selector, updated: bool = False) -> str | None:
     scope = _headline_scope(sel)
     if scope is None:
         return None
-    for text in scope.xpath(_outside_cards(".//text()[normalize-space()]")).getall():
-        text = " ".join(text.split())
-        if (len(text) <= MAX_DATE_TEXT and bool(UPDATED_LABEL.search(text)) == updated
-                and parse_date_precise(text) is not None):
+    for text in _short_texts(scope.root):
+        if bool(UPDATED_LABEL.search(text)) == updated and parse_date_precise(text) is not None:
             return text
     return None
+
+
+def _short_texts(element: object) -> list[str]:
+    """Short text runs of an element, in document order, skipping links, scripts, navigation and card blocks."""
+    found: list[str] = []
+
+    def keep(text: str | None) -> None:
+        if text and text.strip() and len(text) <= 4 * MAX_DATE_TEXT:
+            text = " ".join(text.split())
+            if len(text) <= MAX_DATE_TEXT:
+                found.append(text)
+
+    def walk(node: object) -> None:
+        keep(node.text)
+        for child in node:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            marks = f"{child.get('class', '')} {child.get('id', '')}" if tag else ""
+            if tag and tag not in SKIPPED_TAGS and not any(word in marks for word in CARD_WORDS):
+                walk(child)
+            keep(child.tail)
+
+    walk(element)
+    return found
 
 
 def _printed_date(sel: Selector, parsed: ParsedDate, fetched: datetime) -> str | None:
@@ -335,7 +357,7 @@ def _tag_links(sel: Selector) -> list[str]:
 
 def _profile_tags(sel: Selector, selectors: tuple[str, ...]) -> list[str]:
     for css in selectors:
-        tags = [node_text(n) for n in sel.css(css)]
+        tags = [element_text(n) for n in select(sel, css)]
         if tags:
             return [t for t in tags if t]
     return []
@@ -345,13 +367,13 @@ def _profile_body(sel: Selector, profile: Profile | None) -> list[str]:
     if profile is None:
         return []
     for css in profile.body:
-        nodes = sel.css(css)
+        nodes = select(sel, css)
         if not nodes:
             continue
-        element = copy.deepcopy(nodes[0].root)
+        element = copy.deepcopy(nodes[0])
         for exclude in profile.body_exclude:
-            for node in Selector(root=element).css(exclude):
-                _drop(node.root)
+            for node in select(element, exclude):
+                _drop(node)
         paragraphs = block_paragraphs(element)
         if paragraphs:
             return paragraphs

@@ -9,7 +9,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from parsel import Selector
 
 from newscrawl.dates import parse_date
-from newscrawl.sites import Profile, node_text, select_first_text
+from newscrawl.sites import Profile, node_text, select, select_first_text
 
 NON_ARTICLE_PATH = re.compile(
     r"/(tags?|category|categories|rubric|section|author|authors|search|login|register|about|contacts?|"
@@ -45,7 +45,8 @@ def absolute_url(base_url: str, href: str | None) -> str | None:
 
 def page_base(sel: Selector, url: str) -> str:
     """The URL relative links resolve against (<base href> if present)."""
-    return absolute_url(url, sel.css("base::attr(href)").get()) or url
+    found = select(sel, "base::attr(href)")
+    return absolute_url(url, found[0] if found else None) or url
 
 
 def same_site(url: str, other: str) -> bool:
@@ -57,14 +58,14 @@ def same_site(url: str, other: str) -> bool:
 def profile_cards(sel: Selector, base: str, card_selectors: tuple[str, ...], profile: Profile) -> list[Card]:
     """Cards found by a profile's selectors (first selector that matches anything wins)."""
     for css in card_selectors:
-        nodes = sel.css(css)
+        nodes = select(sel, css)
         cards = [c for c in (_profile_card(n, base, profile) for n in nodes) if c]
         if cards:
             return _dedupe(cards)
     return []
 
 
-def _profile_card(node: Selector, base: str, profile: Profile) -> Card | None:
+def _profile_card(node: object, base: str, profile: Profile) -> Card | None:
     url = absolute_url(base, select_first_text(node, profile.card["link"]))
     if not url:
         return None

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
 
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
@@ -26,6 +27,13 @@ class Metadata:
     def og_first(self, key: str) -> str | None:
         values = self.og.get(key)
         return values[0] if values else None
+
+
+JSONLD_TEXT = etree.XPath('//script[@type="application/ld+json"]/text()')
+META = etree.XPath("//meta")
+TIME_DATETIME = etree.XPath("//time/@datetime")
+CANONICAL = etree.XPath('//link[@rel="canonical"]/@href')
+HTML_LANG = etree.XPath("/html/@lang")
 
 
 def _jsonld_objects(data: Any) -> list[dict[str, Any]]:
@@ -52,7 +60,7 @@ def _types(obj: dict[str, Any]) -> set[str]:
 def article_jsonld(sel: Selector) -> dict[str, Any]:
     """The page's NewsArticle/Article JSON-LD object (the first one that has a headline), or {}."""
     candidates: list[dict[str, Any]] = []
-    for raw in sel.css('script[type="application/ld+json"]::text').getall():
+    for raw in JSONLD_TEXT(sel.root):
         try:
             data = json.loads(raw.strip().rstrip(";"), strict=False)
         except (ValueError, RecursionError):
@@ -91,10 +99,12 @@ def jsonld_list(value: Any) -> list[str]:
 
 
 def read_metadata(sel: Selector) -> Metadata:
+    root = sel.root
     md = Metadata(jsonld=article_jsonld(sel))
-    for node in sel.css("meta"):
-        key = (node.attrib.get("property") or node.attrib.get("name") or node.attrib.get("itemprop") or "").strip()
-        content = node.attrib.get("content")
+    for node in META(root):
+        attrib = node.attrib
+        key = (attrib.get("property") or attrib.get("name") or attrib.get("itemprop") or "").strip()
+        content = attrib.get("content")
         if not key or content is None or not content.strip():
             continue
         key = key.lower()
@@ -103,7 +113,9 @@ def read_metadata(sel: Selector) -> Metadata:
             md.og.setdefault(key, []).append(content)
         else:
             md.meta.setdefault(key, content)
-    md.time_datetime = [v.strip() for v in sel.css("time::attr(datetime)").getall() if v.strip()]
-    md.canonical = sel.css('link[rel="canonical"]::attr(href)').get() or md.og_first("og:url")
-    md.html_lang = sel.xpath("/html/@lang").get() or md.meta.get("content-language")
+    md.time_datetime = [v.strip() for v in TIME_DATETIME(root) if v.strip()]
+    canonical = CANONICAL(root)
+    md.canonical = (canonical[0] if canonical else None) or md.og_first("og:url")
+    lang = HTML_LANG(root)
+    md.html_lang = (lang[0] if lang else None) or md.meta.get("content-language")
     return md

@@ -187,9 +187,14 @@ def compiled(css: str) -> etree.XPath:
     return etree.XPath(_translator.css_to_xpath(css))
 
 
-def select_first_text(sel: Selector, selectors: tuple[str, ...]) -> str | None:
+def select(node: Selector | etree._Element, css: str) -> list:
+    """Elements (or attribute/text strings, for ::attr()/::text) matching a CSS selector, with a compiled XPath."""
+    return compiled(css)(getattr(node, "root", node))
+
+
+def select_first_text(sel: Selector | etree._Element, selectors: tuple[str, ...]) -> str | None:
     """Text of the first element matched by the first selector that matches (whitespace collapsed)."""
-    root = sel.root
+    root = getattr(sel, "root", sel)
     for css in selectors:
         for node in compiled(css)(root):
             text = element_text(node)

@@ -16,10 +16,9 @@ from newscrawl.archive import Archive, KnownArticle
 from newscrawl.dates import TASHKENT, parse_date
 from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
-from newscrawl.items import Article, MissingPage, NotModified, RawPage
-from newscrawl.pages.article import ListingHint, extract_page
+from newscrawl.items import FetchedArticle, MissingPage, NotModified, RawPage
+from newscrawl.pages.article import ListingHint
 from newscrawl.pages.listing import parse_listing
-from newscrawl.pages.text import decode_html
 from newscrawl.sites import Profile, load_profile
 
 
@@ -224,7 +223,7 @@ class CategorySpider(scrapy.Spider):
             return False
         return datetime.now(timezone.utc) - published <= self.refresh
 
-    def parse_article(self, response: Response) -> Iterator[Article | NotModified]:
+    def parse_article(self, response: Response) -> Iterator[FetchedArticle | NotModified | MissingPage]:
         stats = self.crawler.stats
         fetched_at = datetime.now(timezone.utc)
         stamp = fetched_at.isoformat(timespec="seconds")
@@ -239,25 +238,13 @@ class CategorySpider(scrapy.Spider):
             yield MissingPage(url=response.url, status=response.status, fetched_at=stamp)
             return
         stats.inc_value("newscrawl/articles_fetched")
-        hint: ListingHint = response.meta.get("hint") or ListingHint()
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        try:
-            article = extract_page(decode_html(response.body, content_type), response.url, fetched_at,
-                                   self.profile, hint)
-        except Exception as exc:  # keep what we know and say why
-            self.logger.exception("Extraction failed for %s", response.url)
-            stats.inc_value("newscrawl/extraction_failed")
-            article = Article(url=response.url, title=hint.title, lead=hint.lead,
-                              fetched_at=stamp, extraction={"title": "listing"} if hint.title else {},
-                              problems=[f"extraction failed: {type(exc).__name__}: {exc}"])
-        article.etag = _header(response, "ETag")
-        article.last_modified = _header(response, "Last-Modified")
-        article.raw_page = RawPage(url=response.request.meta.get("redirect_urls", [response.url])[0],
-                                   final_url=response.url, status=response.status,
-                                   headers={k.decode("latin-1"): b", ".join(v).decode("latin-1")
-                                            for k, v in response.headers.items()},
-                                   body=response.body, fetched_at=stamp)
-        yield article
+        yield FetchedArticle(
+            page=RawPage(url=response.request.meta.get("redirect_urls", [response.url])[0], final_url=response.url,
+                         status=response.status, body=response.body, fetched_at=stamp,
+                         headers={k.decode("latin-1"): b", ".join(v).decode("latin-1")
+                                  for k, v in response.headers.items()}),
+            hint=response.meta.get("hint") or ListingHint(),
+            etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"))
 
     def request_failed(self, failure: Failure) -> None:
         stats = self.crawler.stats

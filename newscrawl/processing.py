@@ -1,0 +1,117 @@
+"""What happens to a fetched article: extract -> validate -> archive, in this process or in a worker process.
+
+The chain is CPU-bound (HTML parsing, extraction, SQLite and FTS writes), so by default it runs in one
+worker process beside Scrapy's (NEWSCRAWL_EXTRACT_PROCESSES=1): the crawl engine keeps fetching on one core
+while the worker extracts and stores on the other, and the worker is the archive's only writer during a crawl.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from newscrawl.archive import Archive
+from newscrawl.items import Article, FetchedArticle, MissingPage, NotModified
+from newscrawl.pages.article import extract_page
+from newscrawl.pages.text import decode_html
+from newscrawl.sites import Profile, load_profile_file
+
+REQUIRED = ("url", "title")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one item; sent back from the worker, so it stays small."""
+
+    kind: str
+    """"new", "updated", "unchanged", "not_modified", "missing" or "dropped"."""
+    url: str
+    reason: str | None = None
+    """Why an item was dropped ("no_title")."""
+    layers: dict[str, str] = field(default_factory=dict)
+    problems: int = 0
+    extraction_error: str | None = None
+
+
+def validate(article: Article) -> str | None:
+    """The reason an article cannot be archived, or None: it needs a URL and a title; the rest may be missing."""
+    for name in REQUIRED:
+        if not getattr(article, name, None):
+            return f"no_{name}"
+    return None
+
+
+def extract_fetched(item: FetchedArticle, profile: Profile | None) -> tuple[Article, str | None]:
+    """The article of a fetched page; if extraction itself fails, what the listing said, with the reason."""
+    page, hint = item.page, item.hint
+    fetched_at = datetime.fromisoformat(page.fetched_at)
+    content_type = next((v for k, v in page.headers.items() if k.lower() == "content-type"), None)
+    try:
+        article = extract_page(decode_html(page.body, content_type), page.final_url, fetched_at, profile, hint)
+        error = None
+    except Exception as exc:  # keep what we know and say why
+        error = f"{type(exc).__name__}: {exc}"
+        article = Article(url=page.final_url, title=hint.title, lead=hint.lead, fetched_at=page.fetched_at,
+                          extraction={"title": "listing"} if hint.title else {},
+                          problems=[f"extraction failed: {error}"])
+    article.etag, article.last_modified = item.etag, item.last_modified
+    return article, error
+
+
+class ItemProcessor:
+    """Owns the archive connection and the site profile for the length of a crawl."""
+
+    def __init__(self, db_path: str, profile_path: str | None, store_raw: bool) -> None:
+        self.archive = Archive(db_path)
+        self.profile = load_profile_file(profile_path) if profile_path else None
+        self.store_raw = store_raw
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def handle(self, item: Any) -> Outcome:
+        if isinstance(item, NotModified):
+            self.archive.touch_article(item.url, item.fetched_at)
+            return Outcome("not_modified", item.url)
+        if isinstance(item, MissingPage):
+            self.archive.record_missing(item.url, item.status, item.fetched_at)
+            return Outcome("missing", item.url)
+        article, error = extract_fetched(item, self.profile)
+        reason = validate(article)
+        if reason:
+            return Outcome("dropped", article.url, reason=reason, extraction_error=error)
+        raw = vars(item.page) if self.store_raw else None
+        kind = self.archive.upsert_article(article.as_dict(), raw_page=raw)
+        return Outcome(kind, article.url, layers=dict(article.extraction), problems=len(article.problems),
+                       extraction_error=error)
+
+
+_worker: ItemProcessor | None = None
+
+
+def start_worker(db_path: str, profile_path: str | None, store_raw: bool, parent_pid: int) -> None:
+    """Initializer of the worker process: open the archive, and leave as soon as the crawl process is gone."""
+    global _worker
+    _worker = ItemProcessor(db_path, profile_path, store_raw)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def handle_in_worker(item: Any) -> Outcome:
+    assert _worker is not None, "start_worker() did not run"
+    return _worker.handle(item)
+
+
+def stop_worker() -> None:
+    if _worker is not None:
+        _worker.close()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A crawl killed with -9 cannot stop its worker: the worker notices it was orphaned and exits."""
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(0)
