@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -47,19 +47,19 @@ class CategorySpider(scrapy.Spider):
             "NEWSCRAWL_MAX_PAGES")
         spider.backfill = spider.max_pages_arg is not None or spider.since is not None
         spider.refresh = timedelta(hours=settings.getfloat("NEWSCRAWL_REFRESH_HOURS"))
-        spider.start_url = spider._resolve_start_url(settings)
         site = spider.site_arg or settings.get("NEWSCRAWL_SITE") or "auto"
+        spider.start_url = spider._resolve_start_url(settings, site)
         spider.profile = resolve_profile(site, spider.start_url)
         spider.missing_retry = timedelta(hours=settings.getfloat("NEWSCRAWL_MISSING_RETRY_HOURS"))
         spider._read_archive(settings.get("NEWSCRAWL_DB"))
-        spider.allowed_domains = [urljoin(spider.start_url, "/").split("/")[2].split(":")[0]]
+        spider.allowed_domains = [urlsplit(spider.start_url).hostname or ""]
         return spider
 
-    def _resolve_start_url(self, settings: Any) -> str:
+    def _resolve_start_url(self, settings: Any, site: str) -> str:
+        """-a start_url, else NEWSCRAWL_START_URL, else the profile's base_url + category, else the demo site."""
         if self.start_url_arg or settings.get("NEWSCRAWL_START_URL"):
             return self.start_url_arg or settings.get("NEWSCRAWL_START_URL")
-        site = self.site_arg or settings.get("NEWSCRAWL_SITE")
-        profile: Profile | None = load_profile(site) if site not in (None, "", "auto", "none") else None
+        profile: Profile | None = load_profile(site) if site not in ("auto", "none") else None
         if profile is not None and profile.name != "demo":
             if profile.base_url and self.category in profile.categories:
                 return urljoin(profile.base_url, profile.categories[self.category])
