@@ -15,24 +15,20 @@ from newscrawl.items import Article, RelatedLink
 from newscrawl.pages.body import extract_body
 from newscrawl.pages.cards import absolute_url, page_base
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
+from newscrawl.pages.generic import (breadcrumb_category, generic_author, generic_lead, generic_title, kicker_category,
+                                     lead_image, tag_links, visible_date_text)
 from newscrawl.pages.related import related_cards
 from newscrawl.pages.text import block_paragraphs, collapse, strip_label
-from newscrawl.sites import Profile, element_text, node_text, select, select_first_text
+from newscrawl.sites import Profile, element_text, select, select_first_text
 from newscrawl.translit import detect_script
 
-LEAD_CLASSES = ("lead", "intro", "standfirst", "summary", "excerpt", "anons", "subtitle", "description", "dek")
-BREADCRUMB = ("[class*=breadcrumb] a", "[class*=breadcrumb] li", "nav[aria-label*=readcrumb] a")
 PUBLISHED_META = ("article:published_time", "og:published_time")
 PUBLISHED_NAMES = ("pubdate", "publishdate", "date", "dc.date", "dc.date.issued", "article.published",
                    "sailthru.date", "parsely-pub-date", "datepublished", "publish-date")
 MODIFIED_NAMES = ("dc.date.modified", "article.updated", "datemodified", "last-modified")
-TITLE_SEPARATORS = re.compile(r"\s+[|—–\-:»·]\s+")
 RUSSIAN_ONLY = re.compile(r"[ыщэъ]", re.IGNORECASE)
 UZBEK_ONLY = re.compile(r"[ўқғҳ]", re.IGNORECASE)
 LATIN_UZBEK = re.compile(r"[oOgG][ʻ‘'’`]|\b(va|bilan|uchun|haqida|yil|boʻyicha)\b")
-MAX_DATE_TEXT = 80
-
-
 @dataclass
 class ListingHint:
     """What the card that linked to this article said about it (used only where the page says nothing)."""
@@ -80,33 +76,33 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
         return select_first_text(sel, prof.get(key, ())) if profile else None
 
     f.first("title", [("profile", lambda: psel("title")), ("json-ld", lambda: jsonld_text(ld.get("headline"))),
-                      ("opengraph", lambda: md.og_first("og:title")), ("generic", lambda: _generic_title(sel, md)),
+                      ("opengraph", lambda: md.og_first("og:title")), ("generic", lambda: generic_title(sel, md)),
                       ("listing", lambda: hint.title if hint else None)])
     title = f.values.get("title")
     f.first("lead", [("profile", lambda: psel("lead")), ("json-ld", lambda: jsonld_text(ld.get("description"))),
                      ("opengraph", lambda: md.og_first("og:description")),
-                     ("meta", lambda: md.meta.get("description")), ("generic", lambda: _generic_lead(sel)),
+                     ("meta", lambda: md.meta.get("description")), ("generic", lambda: generic_lead(sel)),
                      ("listing", lambda: hint.lead if hint else None)])
     _dates(f, "published", sel, md, fetched, psel("published") if profile else None, problems, hint)
     _dates(f, "modified", sel, md, fetched, psel("modified") if profile else None, problems, None)
     f.first("author", [("profile", lambda: strip_label(psel("author"))),
                        ("json-ld", lambda: jsonld_text(ld.get("author"))),
                        ("opengraph", lambda: _not_url(md.og_first("article:author"))),
-                       ("meta", lambda: _not_url(md.meta.get("author"))), ("generic", lambda: _generic_author(sel))])
+                       ("meta", lambda: _not_url(md.meta.get("author"))), ("generic", lambda: generic_author(sel))])
     f.first("image_url", [("profile", lambda: absolute_url(base, psel("image"))),
                           ("json-ld", lambda: absolute_url(base, _image(ld.get("image")))),
                           ("opengraph", lambda: absolute_url(base, md.og_first("og:image"))),
-                          ("generic", lambda: absolute_url(base, _lead_image(sel)))])
+                          ("generic", lambda: absolute_url(base, lead_image(sel)))])
     f.first("category", [("profile", lambda: psel("category")),
                          ("json-ld", lambda: jsonld_text(ld.get("articleSection"))),
                          ("opengraph", lambda: md.og_first("article:section")),
-                         ("generic", lambda: _breadcrumb_category(sel, title) or _kicker_category(sel)),
+                         ("generic", lambda: breadcrumb_category(sel, title) or kicker_category(sel)),
                          ("listing", lambda: hint.category if hint else None)])
     f.first("tags", [("profile", lambda: _profile_tags(sel, prof.get("tags", ()))),
                      ("json-ld", lambda: jsonld_list(ld.get("keywords"))),
                      ("opengraph", lambda: md.og.get("article:tag", [])),
                      ("meta", lambda: jsonld_list(md.meta.get("keywords") or md.meta.get("news_keywords"))),
-                     ("generic", lambda: _tag_links(sel))])
+                     ("generic", lambda: tag_links(sel))])
     f.first("canonical_url", [("profile", lambda: absolute_url(base, psel("canonical"))),
                               ("meta", lambda: absolute_url(base, md.canonical)), ("generic", lambda: url)])
     lead = f.values.get("lead")
@@ -147,7 +143,8 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
         article.published_precision = f.values["published_at"].precision
         if f.sources["published_at"] in ("json-ld", "opengraph", "meta"):
             article.published_text = _printed_date(sel, f.values["published_at"], fetched) or article.published_text
-    if article.modified_at and article.published_at and article.modified_at <= article.published_at:
+    if article.modified_at and article.published_at and \
+            f.values["modified_at"].value <= f.values["published_at"].value:
         article.modified_at = article.modified_text = None
         article.extraction.pop("modified_at", None)
     if related_layer:
@@ -174,11 +171,11 @@ def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime
     ]
     if kind == "published":
         candidates.append(("meta", lambda: md.time_datetime[0] if md.time_datetime else None, fetched))
-        candidates.append(("generic", lambda: _visible_date_text(sel), fetched))
+        candidates.append(("generic", lambda: visible_date_text(sel), fetched))
         if hint and hint.time_text:
             candidates.append(("listing", lambda: hint.time_text, _aware(hint.fetched_at or fetched)))
     else:
-        candidates.append(("generic", lambda: _visible_date_text(sel, updated=True), fetched))
+        candidates.append(("generic", lambda: visible_date_text(sel, updated=True), fetched))
     for layer, get_text, base in candidates:
         text = get_text()
         if not text:
@@ -192,135 +189,15 @@ def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime
         return
 
 
-def _headline_scope(sel: Selector) -> Selector | None:
-    """The part of the page that belongs to the headline: its <article>, else its parent and grandparent."""
-    h1 = sel.xpath("(//h1)[1]")
-    if not h1:
-        return None
-    article = h1.xpath("ancestor::article[1]")
-    if article:
-        return article[0]
-    scope = h1[0]
-    for _ in range(2):
-        parent = scope.xpath("..")
-        if not parent or parent[0].root.tag in ("body", "html"):
-            break
-        scope = parent[0]
-    return scope
-
-
-def _outside_cards(xpath: str) -> str:
-    """Restrict an XPath to nodes not inside links, navigation or card/related/sidebar blocks."""
-    return (f"{xpath}[not(ancestor::a or ancestor::script or ancestor::style or ancestor::nav or ancestor::aside "
-            f"or ancestor::footer or ancestor::*[{_CARD_CLASSES}])]")
-
-
-CARD_WORDS = ("card", "related", "other", "most", "popular", "sidebar", "list", "teaser", "widget")
-SKIPPED_TAGS = {"a", "script", "style", "nav", "aside", "footer", "noscript", "template"}
-_CARD_CLASSES = " or ".join(f"contains(@class,'{w}') or contains(@id,'{w}')" for w in CARD_WORDS)
-UPDATED_LABEL = re.compile(r"^\s*(янгиланди|yangilandi|обновлено|изменено|updated|modified)", re.IGNORECASE)
-
-
-def _visible_date_text(sel: Selector, updated: bool = False) -> str | None:
-    """The first short text near the headline that reads as a publication date (or, with `updated`, as a
-    labelled update time such as "Янгиланди: 12:36 15.11.2025")."""
-    scope = _headline_scope(sel)
-    if scope is None:
-        return None
-    for text in _short_texts(scope.root):
-        if bool(UPDATED_LABEL.search(text)) == updated and parse_date_precise(text) is not None:
-            return text
-    return None
-
-
-def _short_texts(element: object) -> list[str]:
-    """Short text runs of an element, in document order, skipping links, scripts, navigation and card blocks."""
-    found: list[str] = []
-
-    def keep(text: str | None) -> None:
-        if text and text.strip() and len(text) <= 4 * MAX_DATE_TEXT:
-            text = " ".join(text.split())
-            if len(text) <= MAX_DATE_TEXT:
-                found.append(text)
-
-    def walk(node: object) -> None:
-        keep(node.text)
-        for child in node:
-            tag = child.tag if isinstance(child.tag, str) else ""
-            marks = f"{child.get('class', '')} {child.get('id', '')}" if tag else ""
-            if tag and tag not in SKIPPED_TAGS and not any(word in marks for word in CARD_WORDS):
-                walk(child)
-            keep(child.tail)
-
-    walk(element)
-    return found
-
-
 def _printed_date(sel: Selector, parsed: ParsedDate, fetched: datetime) -> str | None:
     """The date as the page prints it near the headline, when it names the same moment as the metadata."""
-    text = _visible_date_text(sel)
+    text = visible_date_text(sel)
     printed = parse_date_precise(text, fetched) if text else None
     if printed is None:
         return None
     if printed.precision == "day":
         return text if printed.value.date() == parsed.value.astimezone(printed.value.tzinfo).date() else None
     return text if abs((printed.value - parsed.value).total_seconds()) < 60 else None
-
-
-def _kicker_category(sel: Selector) -> str | None:
-    """A short section link placed before the headline (a "kicker")."""
-    scope = _headline_scope(sel)
-    if scope is None:
-        return None
-    for text in scope.xpath(_outside_cards(".//a[following::h1]")).xpath("normalize-space()").getall():
-        if 2 <= len(text) <= 40 and len(text.split()) <= 4 and parse_date_precise(text) is None:
-            return text
-    return None
-
-
-def _lead_image(sel: Selector) -> str | None:
-    """The first sizeable image of the article next to the headline."""
-    scope = _headline_scope(sel)
-    if scope is None:
-        return None
-    for img in scope.xpath(_outside_cards(".//img[@src]")):
-        src = img.attrib["src"]
-        small = any(img.attrib.get(k, "").isdigit() and int(img.attrib[k]) < 100 for k in ("width", "height"))
-        if not src.startswith("data:") and not small:
-            return src
-    return None
-
-
-def _generic_title(sel: Selector, md: Metadata) -> str | None:
-    for css in ("article h1", "main h1", "h1"):
-        text = select_first_text(sel, (css,))
-        if text:
-            return text
-    title = collapse(sel.css("title::text").get())
-    if title:
-        return TITLE_SEPARATORS.split(title)[0]
-    return None
-
-
-def _generic_lead(sel: Selector) -> str | None:
-    """A standfirst-classed block next to the headline, outside cards and sidebars."""
-    scope = _headline_scope(sel)
-    if scope is None:
-        return None
-    classes = " or ".join(f"contains(@class,'{name}')" for name in LEAD_CLASSES)
-    for node in scope.xpath(_outside_cards(f".//*[self::p or self::div or self::h2 or self::strong][{classes}]")):
-        if not node.css("a, img"):
-            text = node_text(node)
-            if 30 <= len(text) <= 600:
-                return text
-    return None
-
-
-def _generic_author(sel: Selector) -> str | None:
-    text = select_first_text(sel, ("[rel=author]", "[itemprop=author] [itemprop=name]", "[itemprop=author]",
-                                   "[class*=byline]", "[class*=author]"))
-    text = strip_label(text)
-    return text if text and len(text) <= 80 else None
 
 
 def _not_url(value: str | None) -> str | None:
@@ -333,26 +210,6 @@ def _image(value: object) -> str | None:
     if isinstance(value, dict):
         value = value.get("url") or value.get("contentUrl")
     return value if isinstance(value, str) else None
-
-
-def _breadcrumb_category(sel: Selector, title: str | None) -> str | None:
-    for css in BREADCRUMB:
-        items = [node_text(n) for n in sel.css(css)]
-        items = [t for t in items if t and t != title and len(t) <= 60]
-        if len(items) >= 2:
-            return items[-1]
-    return None
-
-
-def _tag_links(sel: Selector) -> list[str]:
-    """Links inside a tags block of the article, or links to /tag/ pages there."""
-    scope = _headline_scope(sel)
-    if scope is None:
-        return []
-    nodes = scope.xpath(".//*[contains(@class,'tag') or contains(@id,'tag')]//a | .//a[contains(@href,'/tag/') "
-                        "or contains(@href,'/tags/') or @rel='tag']")
-    tags = [element_text(n.root) for n in nodes]
-    return [t for t in dict.fromkeys(tags) if t and len(t) <= 60]
 
 
 def _profile_tags(sel: Selector, selectors: tuple[str, ...]) -> list[str]:
