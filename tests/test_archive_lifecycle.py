@@ -130,3 +130,8 @@ def test_main_command_crawls_the_bundled_demo_and_reports(tmp_path: Path) -> Non
     crawl = con.execute("SELECT status, start_url FROM crawls").fetchone()
     assert crawl["status"] == "ok" and crawl["start_url"].startswith("http://127.0.0.1:")
     assert json.loads(con.execute("SELECT tags FROM articles LIMIT 1").fetchone()[0]) is not None
+    again = subprocess.run([sys.executable, "-m", "newscrawl.cli", "crawl", "--db", str(db), "-s",
+                            "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == count, "a second demo run duplicated"

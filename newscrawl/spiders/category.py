@@ -73,7 +73,13 @@ class CategorySpider(scrapy.Spider):
         from newscrawl.demo.site import DEMO_START_PATH, demo_site
 
         pages, _ = demo_site()
-        self.demo_server = DemoServer(pages).start()
+        port = self.crawler.settings.getint("NEWSCRAWL_DEMO_PORT")
+        try:
+            self.demo_server = DemoServer(pages, port=port).start()
+        except OSError as exc:  # the fixed port keeps demo URLs stable across runs; any free port still works
+            self.logger.warning("Demo port %s unavailable (%s): using a random port, so URLs differ from earlier "
+                                "demo runs", port, exc)
+            self.demo_server = DemoServer(pages).start()
         path = DEMO_START_PATH
         if profile is not None and self.category in profile.categories:
             path = profile.categories[self.category]
