@@ -112,3 +112,24 @@ def test_empty_listing_fails_the_crawl(tmp_path):
         result = run_crawl(tmp_path / "news.db", "-a", f"start_url={server.url}{LISTING}")
     assert result.returncode == 1
     assert "no article links on the start page" in result.stderr
+
+
+def test_robots_txt_is_obeyed_and_the_user_agent_names_the_project(tmp_path):
+    links = [("/kr/news/2025/11/15/open/", "Очиқ мақоланинг тўлиқ сарлавҳаси", "15.11.2025 10:00"),
+             ("/kr/news/2025/11/15/private/", "Ёпиқ мақоланинг тўлиқ сарлавҳаси", "15.11.2025 09:00")]
+    pages = {
+        "/robots.txt": Page(b"User-agent: *\nDisallow: /kr/news/2025/11/15/private/\n", content_type="text/plain"),
+        LISTING: Page(listing(links)),
+        "/kr/news/2025/11/15/open/": Page(article("Очиқ мақоланинг тўлиқ сарлавҳаси", "15.11.2025 10:00")),
+        "/kr/news/2025/11/15/private/": Page(article("Ёпиқ мақоланинг тўлиқ сарлавҳаси", "15.11.2025 09:00")),
+    }
+    with DemoServer(pages) as server:
+        result = run_crawl(tmp_path / "news.db", "-a", f"start_url={server.url}{LISTING}")
+        assert server.hits("/kr/news/2025/11/15/private/") == 0
+        assert server.hits("/kr/news/2025/11/15/open/") == 1
+        agents = {r.headers.get("User-Agent", "") for r in server.requests}
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert agents and all(agent.startswith("newscrawl/") for agent in agents)
+    assert "Forbidden by robots.txt" in result.stderr
+    crawl = connect(tmp_path / "news.db").execute("SELECT errors, items_new, status FROM crawls").fetchone()
+    assert (crawl["errors"], crawl["items_new"], crawl["status"]) == (0, 1, "ok")

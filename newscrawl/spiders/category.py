@@ -8,7 +8,9 @@ from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
@@ -254,6 +256,10 @@ class CategorySpider(scrapy.Spider):
 
     def request_failed(self, failure: Failure) -> None:
         stats = self.crawler.stats
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            stats.inc_value("newscrawl/skipped_ignored")
+            self.logger.info("Not fetched: %s", failure.getErrorMessage())
+            return
         stats.inc_value("newscrawl/errors")
         request = getattr(failure, "request", None)
         self.logger.warning("Request %s failed: %s", getattr(request, "url", "?"), _failure_reason(failure))
