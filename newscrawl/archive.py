@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
@@ -126,10 +127,19 @@ class Archive:
             if not readonly:
                 self.db.enable_wal()
                 self.db.execute("PRAGMA synchronous = NORMAL")
-                SCHEMA.apply(self.db)
-                self.db.execute(f"PRAGMA user_version = {len(SCHEMA.applied(self.db))}")
+                self._migrate()
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"archive {self.path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        """Apply pending migrations, one process at a time (the crawl and its worker may open a new file together)."""
+        with open(f"{self.path}.migrate-lock", "a+") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            if SCHEMA.pending(self.db):
+                SCHEMA.apply(self.db)
+            version = len(SCHEMA.applied(self.db))
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != version:
+                self.db.execute(f"PRAGMA user_version = {version}")
 
     def close(self) -> None:
         self.db.close()
