@@ -13,7 +13,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 
 from newscrawl.lock import acquire
-from newscrawl.processing import ItemProcessor, Outcome, handle_in_worker, start_worker, stop_worker
+from newscrawl.processing import ItemProcessor, Outcome, handle_in_worker, start_worker
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +42,12 @@ class ArchivePipeline:
         if self.in_worker:
             self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                                 initializer=start_worker, initargs=(*args, os.getpid()))
-            self.executor.submit(os.getpid)
+            self.executor.submit(os.getpid)  # start the worker now, while the first listing page downloads
         else:
             self.processor = ItemProcessor(*args)
 
     def close_spider(self, spider: Any = None) -> None:
         if self.executor is not None:
-            self.executor.submit(stop_worker).result()
             self.executor.shutdown(wait=True)
         if self.processor is not None:
             self.processor.close()

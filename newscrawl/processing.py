@@ -7,6 +7,7 @@ while the worker extracts and stores on the other, and the worker is the archive
 
 from __future__ import annotations
 
+import multiprocessing.util
 import os
 import threading
 import time
@@ -97,17 +98,13 @@ def start_worker(db_path: str, profile_path: str | None, store_raw: bool, parent
     """Initializer of the worker process: open the archive, and leave as soon as the crawl process is gone."""
     global _worker
     _worker = ItemProcessor(db_path, profile_path, store_raw)
+    multiprocessing.util.Finalize(None, _worker.close, exitpriority=10)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
 
 def handle_in_worker(item: Any) -> Outcome:
     assert _worker is not None, "start_worker() did not run"
     return _worker.handle(item)
-
-
-def stop_worker() -> None:
-    if _worker is not None:
-        _worker.close()
 
 
 def _exit_with_parent(parent_pid: int) -> None:
