@@ -406,3 +406,22 @@ def _dateparser():  # type: ignore[no-untyped-def]
             "PARSERS": ["absolute-time"],
         },
     )
+
+
+def time_bound(value: str | date | datetime, *, end_of_day: bool = False) -> str:
+    """A --since/--until value as an ISO 8601 Tashkent timestamp (how published_at is stored, so it compares as text).
+
+    A date is midnight at its start, or with `end_of_day` midnight at the start of the next day; a datetime without
+    a zone is Tashkent time. Raises ValueError naming the value when it is neither.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not a date or datetime: {text!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value + timedelta(days=1) if end_of_day else value, time(0, 0))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TASHKENT)
+    return value.astimezone(TASHKENT).isoformat()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from http import HTTPStatus
 from io import BytesIO
 from typing import Any, BinaryIO, TextIO
@@ -15,39 +15,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newscrawl.archive import Archive, decompress
+from newscrawl.dates import time_bound
 
-TASHKENT = timezone(timedelta(hours=5))
 JSON_COLUMNS = ("tags", "extraction", "problems")
 RELATED_FIELDS = ("position", "url", "title", "category", "published_at", "published_text", "lead", "image_url")
 # The stored body is already decoded, so these headers would mislead a WARC reader; they are kept renamed.
 TRANSPORT_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
-
-
-def since_bound(text: str) -> str:
-    """Lower bound on published_at for --since: a date (whole day) or a datetime (Tashkent if naive)."""
-    return _bound(text, upper=False)
-
-
-def until_bound(text: str) -> str:
-    """Exclusive-or-inclusive upper bound for --until; see article_filter for how it is compared."""
-    return _bound(text, upper=True)
-
-
-def _bound(text: str, *, upper: bool) -> str:
-    text = text.strip()
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        return (day + timedelta(days=1)).isoformat() if upper else day.isoformat()
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"not a date or datetime: {text!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=TASHKENT)
-    return moment.astimezone(TASHKENT).isoformat()
 
 
 def article_filter(since: str | None = None, until: str | None = None,
@@ -61,11 +34,11 @@ def article_filter(since: str | None = None, until: str | None = None,
     params: list[str] = []
     if since:
         where.append("published_at >= ?")
-        params.append(since_bound(since))
+        params.append(time_bound(since))
     if until:
-        bound = until_bound(until)
-        where.append("published_at < ?" if len(bound) == 10 else "published_at <= ?")
-        params.append(bound)
+        whole_day = len(until.strip()) == 10
+        where.append("published_at < ?" if whole_day else "published_at <= ?")
+        params.append(time_bound(until, end_of_day=True))
     if category:
         where.append("category = ?")
         params.append(category)

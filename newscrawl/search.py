@@ -11,12 +11,12 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
+from newscrawl.dates import time_bound
 from newscrawl.translit import APOSTROPHE_SET, fold
 
-TASHKENT = timezone(timedelta(hours=5))
 MAX_WORDS = 32
 SNIPPET_BEFORE = 5
 SNIPPET_AFTER = 6
@@ -132,21 +132,6 @@ class SearchHit:
     snippet: str
 
 
-def since_bound(since: str | date | datetime) -> str:
-    """An ISO timestamp for `since`: a bare date is midnight in Tashkent, a naive time is Tashkent time."""
-    if isinstance(since, str):
-        text = since.strip()
-        try:
-            since = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"--since {text!r} is not a date (YYYY-MM-DD) or an ISO datetime") from None
-    if not isinstance(since, datetime):
-        since = datetime.combine(since, time())
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=TASHKENT)
-    return since.isoformat()
-
-
 def search(db: Any, query: str, *, limit: int | None = 20, since: str | date | datetime | None = None,
            highlight: tuple[str, str] = BRACKETS) -> list[SearchHit]:
     """Articles matching `query`, newest first; `db` is a sqlite_utils.Database or sqlite3.Connection."""
@@ -162,7 +147,7 @@ def search(db: Any, query: str, *, limit: int | None = 20, since: str | date | d
     params: list[Any] = [expression]
     if since is not None:
         sql += " AND datetime(a.published_at) >= datetime(?)"
-        params.append(since_bound(since))
+        params.append(time_bound(since))
     sql += " ORDER BY datetime(a.published_at) IS NULL, datetime(a.published_at) DESC, a.id DESC"
     if limit is not None and limit > 0:
         sql += " LIMIT ?"

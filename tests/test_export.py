@@ -17,7 +17,8 @@ from warcio.archiveiterator import ArchiveIterator
 import newscrawl.export as export_module
 from newscrawl.archive import Archive
 from newscrawl.cli import main
-from newscrawl.export import export_articles, export_warc, since_bound, until_bound, warc_date
+from newscrawl.dates import time_bound
+from newscrawl.export import export_articles, export_warc, warc_date
 
 TASHKENT = timezone(timedelta(hours=5))
 
@@ -139,12 +140,13 @@ def test_date_filters(db: Path, tmp_path: Path, since: str | None, until: str | 
 
 
 def test_bounds_are_tashkent_iso() -> None:
-    assert since_bound("2025-11-15") == "2025-11-15"
-    assert until_bound("2025-11-15") == "2025-11-16"
-    assert since_bound("2025-11-15T10:00") == "2025-11-15T10:00:00+05:00"
-    assert since_bound("2025-11-15T00:00:00Z") == "2025-11-15T05:00:00+05:00"
+    assert time_bound("2025-11-15") == "2025-11-15T00:00:00+05:00"
+    assert time_bound("2025-11-15", end_of_day=True) == "2025-11-16T00:00:00+05:00"
+    assert time_bound("2025-11-15T10:00") == "2025-11-15T10:00:00+05:00"
+    assert time_bound("2025-11-15T10:00", end_of_day=True) == "2025-11-15T10:00:00+05:00"
+    assert time_bound("2025-11-15T00:00:00Z") == "2025-11-15T05:00:00+05:00"
     with pytest.raises(ValueError, match="not a date"):
-        since_bound("yesterday")
+        time_bound("yesterday")
 
 
 def test_csv_header_and_utf8_rows(db: Path, tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def test_snippet_marks_raw_word_and_keeps_punctuation_outside() -> None:
 
 
 def test_since_rejects_garbage(tmp_path) -> None:
-    with Archive(tmp_path / "news.db") as archive, pytest.raises(ValueError, match="since"):
+    with Archive(tmp_path / "news.db") as archive, pytest.raises(ValueError, match="not a date or datetime: 'last tuesday'"):
         search(archive.db, "senat", since="last tuesday")
 
 

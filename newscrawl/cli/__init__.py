@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from newscrawl.dates import time_bound
+
 SUBCOMMANDS = ("crawl", "search", "stats", "export", "reparse", "extract", "savefixture", "serve")
 
 
@@ -20,12 +22,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def time_argument(text: str) -> str:
+    """argparse type for --since/--until: a date or an ISO datetime, checked up front."""
+    try:
+        time_bound(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default="data/news.db", help="archive file (default: data/news.db)")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse has already explained
+        return int(exc.code or 0)
     try:
         return int(args.run(args) or 0)
     except BrokenPipeError:

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument
-from newscrawl.export import export_articles, export_warc, since_bound, until_bound
+from newscrawl.cli import add_db_argument, time_argument
+from newscrawl.export import export_articles, export_warc
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -18,8 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--format", choices=("jsonl", "csv", "warc"), default="jsonl",
                         help="jsonl: one article per line with related links; csv: one row per article with a "
                              "header; warc: every stored raw page, gzipped")
-    parser.add_argument("--since", help="articles published on or after DATE or DATETIME (Tashkent if no offset)")
-    parser.add_argument("--until", help="articles published up to DATE (whole day) or DATETIME")
+    parser.add_argument("--since", type=time_argument, help="articles published on or after DATE or DATETIME (Tashkent if no offset)")
+    parser.add_argument("--until", type=time_argument, help="articles published up to DATE (whole day) or DATETIME")
     parser.add_argument("--category", help="only articles of this category, as stored (e.g. Сиёсат)")
     add_db_argument(parser)
     parser.add_argument("-o", "--output", help="output file (default: stdout)")
@@ -27,9 +27,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    for value, check in ((args.since, since_bound), (args.until, until_bound)):
-        if value:
-            check(value)
     with Archive(args.db, readonly=True) as archive:
         if args.format == "warc":
             if args.output:

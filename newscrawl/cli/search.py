@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument
-from newscrawl.search import BRACKETS, search, since_bound
+from newscrawl.cli import add_db_argument, time_argument
+from newscrawl.search import BRACKETS, search
 
 BOLD = ("\033[1m", "\033[0m")
 
@@ -21,13 +21,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("query", nargs="+", help="search words")
     add_db_argument(parser)
     parser.add_argument("--limit", type=int, default=20, help="most matches to show (default 20, 0 = all)")
-    parser.add_argument("--since", help="only articles published on or after DATE or DATETIME (Tashkent if no offset)")
+    parser.add_argument("--since", type=time_argument,
+                        help="only articles published on or after DATE or DATETIME (Tashkent if no offset)")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.since:
-        since_bound(args.since)
     highlight = BOLD if sys.stdout.isatty() else BRACKETS
     with Archive(args.db, readonly=True) as archive:
         hits = search(archive.db, " ".join(args.query), limit=args.limit or None, since=args.since,

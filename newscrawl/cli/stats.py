@@ -11,8 +11,8 @@ import sqlite_utils
 
 from newscrawl.archive import Archive
 from newscrawl.cli import add_db_argument
+from newscrawl.dates import TASHKENT
 
-TASHKENT = timezone(timedelta(hours=5))
 MAX_CATEGORY_COLUMNS = 6
 OTHER = "other"
 

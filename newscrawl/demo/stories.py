@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from importlib import resources
 
 from newscrawl import translit
+from newscrawl.dates import TASHKENT
 
-TASHKENT = timezone(timedelta(hours=5))
 DEMO_NOW = datetime(2025, 11, 15, 14, 0, tzinfo=TASHKENT)
 """The render moment matching the seed page (related cards "Бугун 13:35" and "14.11.2025 19:48")."""
 
