@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from newscrawl.pages.cards import article_url
 from newscrawl.pages.text import collapse
 
 
@@ -53,6 +54,6 @@ def feed_entries(data: bytes, url: str) -> list[FeedEntry]:
         else:
             continue
         if link and link.startswith(("http://", "https://", "/")):
-            entries.append(FeedEntry(url=urljoin(url, link), title=_child_text(node, "title"),
+            entries.append(FeedEntry(url=article_url(url, link) or urljoin(url, link), title=_child_text(node, "title"),
                                      published_text=date))
     return entries

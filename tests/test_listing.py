@@ -106,6 +106,16 @@ def test_feeds_and_empty_listing() -> None:
     assert listing.feeds == [f"{BASE}/kr/rss/"]
 
 
+def test_tracking_parameters_do_not_make_a_second_article() -> None:
+    html = page("""<ul>
+      <li><a href="/kr/news/2025/11/15/x/?utm_source=telegram&amp;utm_medium=post">Сенат ялпи мажлисида муҳим қонунлар қабул қилинди</a></li>
+      <li><a href="/kr/news/2025/11/15/x/?fbclid=IwAR0">Сенат ялпи мажлисида муҳим қонунлар қабул қилинди</a></li>
+      <li><a href="/kr/news/2025/11/15/y/?id=7&amp;utm_campaign=a">Ҳукумат йиғилишида иқтисодиёт масалалари кўрилди</a></li>
+    </ul>""")
+    listing = parse_listing(html, f"{BASE}/kr/siyosat/")
+    assert [c.url for c in listing.cards] == [f"{BASE}/kr/news/2025/11/15/x/", f"{BASE}/kr/news/2025/11/15/y/?id=7"]
+
+
 def test_base_href_and_garbage_markup() -> None:
     html = ('<html><head><base href="http://cdn.news.example.uz/kr/"></head><body><main><div><p>'
             '<a href="news/2025/11/15/x/">Сенат ялпи мажлисида муҳим қонунлар қабул қилинди</a></span></div>'

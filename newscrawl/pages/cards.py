@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from parsel import Selector
+from w3lib.url import url_query_cleaner
 
 from newscrawl.dates import parse_date
 from newscrawl.sites import Profile, node_text, select, select_first_text
@@ -43,6 +44,16 @@ def absolute_url(base_url: str, href: str | None) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
+TRACKING_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "fbclid",
+                       "gclid", "yclid", "mc_cid", "mc_eid", "igshid", "ref", "from")
+
+
+def article_url(base_url: str, href: str | None) -> str | None:
+    """absolute_url without tracking parameters (utm_*, fbclid, ...): one URL per article, however it was shared."""
+    url = absolute_url(base_url, href)
+    return url_query_cleaner(url, TRACKING_PARAMETERS, remove=True) if url and "?" in url else url
+
+
 def page_base(sel: Selector, url: str) -> str:
     """The URL relative links resolve against (<base href> if present)."""
     found = select(sel, "base::attr(href)")
@@ -66,7 +77,7 @@ def profile_cards(sel: Selector, base: str, card_selectors: tuple[str, ...], pro
 
 
 def _profile_card(node: object, base: str, profile: Profile) -> Card | None:
-    url = absolute_url(base, select_first_text(node, profile.card["link"]))
+    url = article_url(base, select_first_text(node, profile.card["link"]))
     if not url:
         return None
     return Card(
@@ -116,7 +127,7 @@ def generic_cards(container: Selector, base: str, page_url: str) -> list[Card]:
     anchors = container.xpath(f".//a[@href][not({CHROME_ANCESTORS})]")
     candidates: list[tuple[Selector, str, str]] = []
     for a in anchors:
-        url = absolute_url(base, a.attrib.get("href"))
+        url = article_url(base, a.attrib.get("href"))
         text = node_text(a)
         if url and looks_like_headline(text) and looks_like_article_url(url, page_url):
             candidates.append((a, url, text))
@@ -132,7 +143,7 @@ def _generic_card(anchor: Selector, url: str, title: str, all_urls: set[str], ba
         parent = card.xpath("..")
         if not parent or parent[0].root.tag in ("body", "html", "main", "ul", "ol"):
             break
-        links = {absolute_url(base, h) for h in parent.xpath(".//a/@href").getall()}
+        links = {article_url(base, h) for h in parent.xpath(".//a/@href").getall()}
         if (links & all_urls) - {url}:
             break
         card = parent[0]
