@@ -23,7 +23,8 @@ CONTENT_FIELDS = ("title", "lead", "body", "published_at", "modified_at", "autho
 ARTICLE_COLUMNS = ("url", "canonical_url", "title", "lead", "body", "published_at", "published_precision",
                    "published_text", "modified_at", "modified_text", "fetched_at", "category", "author", "image_url",
                    "language", "script", "tags", "extraction", "problems")
-RELATED_COLUMNS = ("url", "title", "category", "published_at", "published_text", "lead", "image_url", "position")
+RELATED_COLUMNS = ("url", "title", "category", "published_at", "published_precision", "published_text", "lead",
+                   "image_url", "position")
 RAW_COMPRESSION = "gzip"
 
 class ArchiveError(RuntimeError):
@@ -86,6 +87,13 @@ def _m0003_search(db: sqlite_utils.Database) -> None:
                "DELETE FROM articles_search WHERE rowid = old.id; END")
     for row in db.query("SELECT id, title, lead, body FROM articles"):
         _index_folded(db, row)
+
+@SCHEMA(name="0004_related_precision")
+def _m0004_related_precision(db: sqlite_utils.Database) -> None:
+    db["related_links"].add_column("published_precision", str)
+    db.execute("UPDATE related_links SET published_precision = CASE WHEN published_at IS NULL THEN NULL "
+               "WHEN published_text GLOB '*[0-9]:[0-9][0-9]*' THEN 'minute' ELSE 'day' END")
+
 
 def content_hash(row: dict[str, Any]) -> str:
     """sha256 over the fields whose change makes a new version."""

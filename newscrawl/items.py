@@ -20,6 +20,8 @@ class RelatedLink:
     """The time exactly as printed on the card ("Бугун 13:35")."""
     published_at: str | None = None
     """That time resolved against the fetch time: ISO 8601 with offset, or None."""
+    published_precision: str | None = None
+    """"day", "minute" or "second": how much of published_at the card gave."""
     lead: str | None = None
     """The card's one-sentence lead."""
     image_url: str | None = None

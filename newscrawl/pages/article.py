@@ -280,7 +280,8 @@ def _guess_language(text: str) -> str | None:
 def _related_link(card, position: int, fetched: datetime) -> RelatedLink:
     parsed = parse_date_precise(card.time_text, fetched) if card.time_text else None
     return RelatedLink(url=card.url, title=card.title, category=card.category, published_text=card.time_text,
-                       published_at=parsed.value.isoformat() if parsed else None, lead=card.lead,
+                       published_at=parsed.value.isoformat() if parsed else None,
+                       published_precision=parsed.precision if parsed else None, lead=card.lead,
                        image_url=card.image_url, position=position)
 
 
