@@ -9,6 +9,9 @@ USER_AGENT = "newscrawl/0.1 (+https://github.com/newscrawl/newscrawl; news archi
 ROBOTSTXT_OBEY = True
 
 CONCURRENT_REQUESTS = 16
+# Items processed in parallel per response. An article response yields one item, and Scrapy starts this many
+# asyncio workers for every response's output, so the default of 100 costs ~1 ms of CPU per article for nothing.
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True
