@@ -185,3 +185,38 @@ def test_since_backfills_a_date_range_only(tmp_path):
     wanted = {server.url + e.path for e in expected if e.status == 200 and e.path.startswith("/kr/")
               and e.published_at and e.published_at.isoformat()[:10] >= "2025-11-13"}
     assert wanted <= {r[0] for r in con.execute("SELECT url FROM articles")}
+
+
+def test_interrupted_backfill_resumes_from_jobdir(tmp_path):
+    """A long backfill with Scrapy's JOBDIR: one Ctrl-C stops it gracefully, the same command resumes it."""
+    total = 160
+    with DemoServer(synthetic_site(total, per_page=20)) as server:
+        db, jobdir = tmp_path / "news.db", tmp_path / "job"
+        command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={server.url}{DEMO_START_PATH}",
+                   "-a", "max_pages=0", "-s", f"NEWSCRAWL_DB={db}", "-s", f"JOBDIR={jobdir}",
+                   "-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=False",
+                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "LOG_LEVEL=INFO"]
+        first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline, stored = time.monotonic() + 120, 0
+        while stored < 20 and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.2)
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+                    stored = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+            except sqlite3.Error:
+                stored = 0
+        assert first.poll() is None, "the backfill finished before it could be interrupted"
+        first.send_signal(signal.SIGINT)
+        _, stderr = first.communicate(timeout=120)
+        assert first.returncode == 1 and "status=interrupted" in stderr
+        assert (jobdir / "requests.queue").exists()
+        interrupted = connect(db).execute("SELECT count(*) FROM articles").fetchone()[0]
+        assert 20 <= interrupted < total
+        server.reset_log()
+        resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        refetched = [r.path for r in server.requests if "/news/" in r.path]
+    con = connect(db)
+    assert con.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone()[:] == (total, total)
+    assert len(refetched) <= total - interrupted + 16, "the resumed run re-fetched what was already archived"
+    assert [r[0] for r in con.execute("SELECT status FROM crawls ORDER BY id")] == ["interrupted", "ok"]
