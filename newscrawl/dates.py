@@ -1,7 +1,8 @@
 """Parse the publication dates an Uzbek news site prints (Uzbek Cyrillic/Latin, Russian, English).
 
-Every result is an aware datetime in Tashkent time (UTC+05:00). Relative forms ("Бугун 13:35",
-"2 soat oldin", "Вчера в 19:48") resolve against the fetch time in Tashkent's calendar. Text that
+Every result is an aware datetime in Tashkent time (UTC+05:00), or in the `zone` a caller passes for a site
+elsewhere (a site profile's `timezone`). Relative forms ("Бугун 13:35", "2 soat oldin", "Вчера в 19:48")
+resolve against the fetch time in that zone's calendar. Text that
 is not clearly one date gives None: the parser never raises and never guesses.
 
 Clean forms go through a token grammar (fast, exact); anything else with a day, month and year
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from calendar import monthrange
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -21,6 +23,8 @@ TASHKENT = timezone(timedelta(hours=5), "Asia/Tashkent")
 PRECISIONS = ("day", "minute", "second")
 MIN_YEAR, MAX_YEAR = 1900, 2100
 MAX_LENGTH = 160
+_ZONE: ContextVar[timezone] = ContextVar("newscrawl_date_zone", default=TASHKENT)
+"""The zone of text that names none, for the parse under way (set by parse_date_precise)."""
 
 
 @dataclass(frozen=True)
@@ -133,20 +137,23 @@ def to_tashkent(moment: datetime | None) -> datetime:
     return moment.astimezone(TASHKENT)
 
 
-def parse_date(text: str, base: datetime | None = None) -> datetime | None:
-    """The instant `text` names, in Tashkent time, or None when it is not clearly one date."""
-    parsed = parse_date_precise(text, base)
+def parse_date(text: str, base: datetime | None = None, zone: timezone | None = None) -> datetime | None:
+    """The instant `text` names, in Tashkent time (or `zone`), or None when it is not clearly one date."""
+    parsed = parse_date_precise(text, base, zone)
     return parsed.value if parsed else None
 
 
-def parse_date_precise(text: str, base: datetime | None = None) -> ParsedDate | None:
+def parse_date_precise(text: str, base: datetime | None = None, zone: timezone | None = None) -> ParsedDate | None:
     """Like parse_date, also telling whether the text gave a day, a minute or a second."""
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_LENGTH:
         return None
+    token = _ZONE.set(zone or TASHKENT)
     try:
-        return _parse(text, to_tashkent(base))
+        return _parse(text, to_tashkent(base).astimezone(_ZONE.get()))
     except (ValueError, OverflowError, TypeError):
         return None
+    finally:
+        _ZONE.reset(token)
 
 
 def _clean(text: str) -> str:
@@ -174,12 +181,12 @@ def _parse(text: str, base: datetime) -> ParsedDate | None:
 
 def _from_iso(match: re.Match[str]) -> ParsedDate | None:
     year, month, day, hour, minute, second, zone = match.groups()
-    tz = _zone(zone) if zone else TASHKENT
+    tz = _zone(zone) if zone else _ZONE.get()
     if tz is None:
         return None
     precision = "day" if hour is None else ("minute" if second is None else "second")
     value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz)
-    return _checked(value.astimezone(TASHKENT), precision)
+    return _checked(value.astimezone(_ZONE.get()), precision)
 
 
 def _zone(token: str) -> timezone | None:
@@ -200,7 +207,7 @@ def _minute(moment: datetime) -> datetime:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=TASHKENT)
+    return datetime.combine(day, time(0, 0), tzinfo=_ZONE.get())
 
 
 def _checked(value: datetime, precision: str) -> ParsedDate | None:
@@ -294,8 +301,8 @@ def _from_tokens(tokens: list[str], base: datetime, phrase: str) -> ParsedDate |
         return None
     if clock is None:
         return _checked(_midnight(day), "day")
-    tz = clock[2] or zone or TASHKENT
-    value = datetime.combine(day, clock[0], tzinfo=tz).astimezone(TASHKENT)
+    tz = clock[2] or zone or _ZONE.get()
+    value = datetime.combine(day, clock[0], tzinfo=tz).astimezone(_ZONE.get())
     return _checked(value, clock[1])
 
 
@@ -375,23 +382,31 @@ def _fallback(tokens: list[str], base: datetime) -> ParsedDate | None:
     if len(months) != 1 or len(years) != 1 or len(numbers) < 2 or len(tokens) > 12:
         return None
     rewritten = " ".join(ENGLISH_MONTHS[MONTHS[t] - 1] if t in MONTHS else t for t in tokens)
-    found = _dateparser().get_date_data(rewritten).date_obj
+    local = _ZONE.get()
+    found = _dateparser(_offset(local)).get_date_data(rewritten).date_obj
     if found is None or found.year != int(years[0]) or found.month != months[0]:
         return None
     if found.tzinfo is None:
-        found = found.replace(tzinfo=TASHKENT)
+        found = found.replace(tzinfo=local)
     has_clock = any(TIME_RE.match(t) for t in tokens)
     if not has_clock:
         if (found.hour, found.minute, found.second) != (0, 0, 0):
             return None
         return _checked(_midnight(found.date()), "day")
     precision = "second" if any(t.count(":") == 2 for t in tokens) else "minute"
-    return _checked(found.astimezone(TASHKENT).replace(microsecond=0), precision)
+    return _checked(found.astimezone(local).replace(microsecond=0), precision)
 
 
-@lru_cache(maxsize=1)
-def _dateparser():  # type: ignore[no-untyped-def]
-    """A cached dateparser instance with strict, day-first, past-preferring settings."""
+def _offset(zone: timezone) -> str:
+    """'+05:00' for a fixed-offset zone, as dateparser's settings want it."""
+    minutes = int(zone.utcoffset(None).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+@lru_cache(maxsize=8)
+def _dateparser(offset: str = "+05:00"):  # type: ignore[no-untyped-def]
+    """A cached dateparser instance (per zone offset) with strict, day-first, past-preferring settings."""
     from dateparser.date import DateDataParser
 
     return DateDataParser(
@@ -401,8 +416,8 @@ def _dateparser():  # type: ignore[no-untyped-def]
             "PREFER_DATES_FROM": "past",
             "STRICT_PARSING": True,
             "RETURN_AS_TIMEZONE_AWARE": True,
-            "TIMEZONE": "+05:00",
-            "TO_TIMEZONE": "+05:00",
+            "TIMEZONE": offset,
+            "TO_TIMEZONE": offset,
             "PARSERS": ["absolute-time"],
         },
     )

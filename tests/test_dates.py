@@ -113,3 +113,13 @@ def test_never_raises_on_any_text(text: str) -> None:
 def test_never_raises_on_date_like_text(text: str) -> None:
     result = parse_date_precise(text, BASE)
     assert result is None or result.value.utcoffset() == timedelta(hours=5)
+
+
+def test_a_site_zone_replaces_tashkent_for_text_without_one() -> None:
+    moscow = timezone(timedelta(hours=3))
+    base = datetime(2025, 11, 15, 20, 30, tzinfo=timezone.utc)
+    assert parse_date("15.11.2025 12:33", base, moscow).isoformat() == "2025-11-15T12:33:00+03:00"
+    assert parse_date("Сегодня 00:15", base, moscow).isoformat() == "2025-11-15T00:15:00+03:00"
+    assert parse_date("Бугун 00:15", base).isoformat() == "2025-11-16T00:15:00+05:00"
+    assert parse_date("15 ноября 2025 г., 13:35", base, moscow).isoformat() == "2025-11-15T13:35:00+03:00"
+    assert parse_date("2025-11-15T12:33:00+05:00", base, moscow).isoformat() == "2025-11-15T10:33:00+03:00"

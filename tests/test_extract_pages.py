@@ -324,3 +324,29 @@ def test_decoded_by_detection_without_any_declaration(encoding: str) -> None:
                               content_type="text/html")
     assert article["title"] == RUSSIAN_TITLE
     assert article["body"].startswith("Президент Узбекистана Шавкат Мирзиёев подписал указ")
+
+
+def test_profile_time_zone_and_date_formats(tmp_path) -> None:
+    """A site elsewhere: its profile's timezone governs dates printed without one, and its own formats come first."""
+    from datetime import timezone
+
+    from newscrawl.sites import SITES_DIR, load_profile_file
+
+    path = tmp_path / "moscow.toml"
+    path.write_text((SITES_DIR / "demo.toml").read_text(encoding="utf-8")
+                    .replace('timezone = "+05:00"', 'timezone = "+03:00"\ndate_formats = ["%Y/%m/%d %H.%M"]'),
+                    encoding="utf-8")
+    profile = load_profile_file(path)
+    page = ('<html><body><article class="news-single"><h1 class="news-single__title">Заголовок статьи</h1>'
+            '<span class="news-single__date">2025/11/15 12.33</span><div class="news-single__body"><p>Текст.</p>'
+            '</div></article><section class="other-news"><div class="news-card"><a class="news-card__title" '
+            'href="/kr/news/2025/11/15/x/">Сегодня</a><span class="news-card__date">Сегодня 00:15</span></div>'
+            '</section></body></html>')
+    fetched = datetime(2025, 11, 15, 20, 30, tzinfo=timezone.utc)
+    article = extract_article(page, "http://demo.newscrawl.test/kr/news/2025/11/15/a/", fetched, profile=profile)
+    assert article["published_at"] == "2025-11-15T12:33:00+03:00"
+    assert article["published_precision"] == "minute"
+    assert article["related"][0]["published_at"] == "2025-11-15T00:15:00+03:00", "23:30 in Moscow is still the 15th"
+    tashkent = extract_article(page, "http://demo.newscrawl.test/kr/news/2025/11/15/a/", fetched, profile="demo")
+    assert tashkent["related"][0]["published_at"] == "2025-11-16T00:15:00+05:00"
+    assert any("unparseable published date (profile)" in p for p in tashkent["problems"])

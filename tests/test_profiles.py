@@ -84,6 +84,7 @@ BROKEN = {
     "missing article.title": (VALID.replace('title = ["h2.big"]\n', 'lead = [".dek"]\n'), "article.title"),
     "missing card.link": (VALID.replace('link = ["a.headline::attr(href)"]\n', ""), "card.link"),
     "unknown top-level key": ('titel = "x"\n' + VALID, "titel"),
+    "date_formats without a strptime code": ('date_formats = ["dd.mm.yyyy"]\n' + VALID, "date_formats"),
     "unknown key in [article]": (VALID.replace('title = ["h2.big"]', 'title = ["h2.big"]\nlede = [".dek"]'),
                                  "article.lede"),
     "unknown key in [listing]": (VALID.replace("[listing]", '[listing]\nnext_page = ["a.more::attr(href)"]'),

@@ -83,8 +83,8 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
                      ("opengraph", lambda: md.og_first("og:description")),
                      ("meta", lambda: md.meta.get("description")), ("generic", lambda: generic_lead(sel)),
                      ("listing", lambda: hint.lead if hint else None)])
-    _dates(f, "published", sel, md, fetched, psel("published") if profile else None, problems, hint)
-    _dates(f, "modified", sel, md, fetched, psel("modified") if profile else None, problems, None)
+    _dates(f, "published", sel, md, fetched, profile, psel("published"), problems, hint)
+    _dates(f, "modified", sel, md, fetched, profile, psel("modified"), problems, None)
     f.first("author", [("profile", lambda: strip_label(psel("author"))),
                        ("json-ld", lambda: jsonld_text(ld.get("author"))),
                        ("opengraph", lambda: _not_url(md.og_first("article:author"))),
@@ -130,7 +130,7 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
         tags=list(dict.fromkeys(t.lstrip("#").strip() for t in f.values.get("tags", []) if t.strip("# "))),
         language=f.values.get("language"),
         script=detect_script(text) if text else None,
-        related=[_related_link(c, i, fetched) for i, c in enumerate(related)],
+        related=[_related_link(c, i, fetched, profile) for i, c in enumerate(related)],
         extraction=dict(f.sources),
         problems=problems,
     )
@@ -142,7 +142,8 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
     if article.published_at:
         article.published_precision = f.values["published_at"].precision
         if f.sources["published_at"] in ("json-ld", "opengraph", "meta"):
-            article.published_text = _printed_date(sel, f.values["published_at"], fetched) or article.published_text
+            article.published_text = (_printed_date(sel, f.values["published_at"], fetched, profile)
+                                      or article.published_text)
     if article.modified_at and article.published_at and \
             f.values["modified_at"].value <= f.values["published_at"].value:
         article.modified_at = article.modified_text = None
@@ -157,8 +158,8 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime, profile_text: str | None,
-           problems: list[str], hint: ListingHint | None) -> None:
+def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime, profile: Profile | None,
+           profile_text: str | None, problems: list[str], hint: ListingHint | None) -> None:
     """Fill <kind>_at (a ParsedDate) and <kind>_text from the first layer that gives a parseable date."""
     ld_key = "datePublished" if kind == "published" else "dateModified"
     og_keys = PUBLISHED_META if kind == "published" else ("article:modified_time", "og:updated_time")
@@ -180,7 +181,7 @@ def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime
         text = get_text()
         if not text:
             continue
-        parsed = parse_date_precise(text, base)
+        parsed = site_date(text, base, profile, formats=layer in ("profile", "listing"))
         if parsed is None:
             problems.append(f"unparseable {kind} date ({layer}): {text[:80]!r}")
             continue
@@ -189,10 +190,24 @@ def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime
         return
 
 
-def _printed_date(sel: Selector, parsed: ParsedDate, fetched: datetime) -> str | None:
+def site_date(text: str, base: datetime, profile: Profile | None, formats: bool = False) -> ParsedDate | None:
+    """A date printed on the site: the profile's own strptime formats first (when asked), then parse_date
+    in the profile's time zone (Tashkent without a profile)."""
+    zone = profile.zone if profile else None
+    for fmt in profile.date_formats if profile and formats else ():
+        try:
+            value = datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+        precision = "second" if "%S" in fmt else "minute" if "%M" in fmt else "day"
+        return ParsedDate(value.replace(tzinfo=value.tzinfo or zone), precision)
+    return parse_date_precise(text, base, zone)
+
+
+def _printed_date(sel: Selector, parsed: ParsedDate, fetched: datetime, profile: Profile | None) -> str | None:
     """The date as the page prints it near the headline, when it names the same moment as the metadata."""
     text = visible_date_text(sel)
-    printed = parse_date_precise(text, fetched) if text else None
+    printed = site_date(text, fetched, profile) if text else None
     if printed is None:
         return None
     if printed.precision == "day":
@@ -277,8 +292,8 @@ def _guess_language(text: str) -> str | None:
     return "uz" if script in ("cyrl", "mixed") else None
 
 
-def _related_link(card, position: int, fetched: datetime) -> RelatedLink:
-    parsed = parse_date_precise(card.time_text, fetched) if card.time_text else None
+def _related_link(card, position: int, fetched: datetime, profile: Profile | None) -> RelatedLink:
+    parsed = site_date(card.time_text, fetched, profile, formats=True) if card.time_text else None
     return RelatedLink(url=card.url, title=card.title, category=card.category, published_text=card.time_text,
                        published_at=parsed.value.isoformat() if parsed else None,
                        published_precision=parsed.precision if parsed else None, lead=card.lead,

@@ -6,6 +6,7 @@ import re
 import sys
 from functools import lru_cache
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +47,7 @@ class Profile:
     base_url: str | None
     language: str | None
     timezone: str
+    """Offset of dates the site prints without one, e.g. "+05:00"; relative dates use this zone's calendar."""
     categories: dict[str, str]
     listing_cards: tuple[str, ...]
     listing_next: tuple[str, ...]
@@ -57,6 +59,15 @@ class Profile:
     body_exclude: tuple[str, ...]
     related_cards: tuple[str, ...]
     feeds: tuple[str, ...] = field(default=())
+
+    date_formats: tuple[str, ...] = field(default=())
+    """strptime formats tried on the profile's own date texts before the general date parser."""
+
+    @property
+    def zone(self) -> timezone:
+        sign = -1 if self.timezone.startswith("-") else 1
+        hours, minutes = self.timezone[1:].split(":")
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
 
     def matches(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -114,7 +125,10 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
             compiled = re.compile(pattern)
         except (re.error, TypeError) as exc:
             raise ProfileError(path, "listing.article_url_pattern", f"invalid regular expression: {exc}") from None
-    known = {"name", "hosts", "base_url", "timezone", "language", "description", "categories", "listing", "article", "card",
+    formats = data.get("date_formats", [])
+    if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
+        raise ProfileError(path, "date_formats", "must be a list of strptime formats such as '%d.%m.%Y %H:%M'")
+    known = {"name", "hosts", "base_url", "timezone", "date_formats", "language", "description", "categories", "listing", "article", "card",
              "related", "feeds"}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -143,6 +157,7 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
         body_exclude=_selectors(path, "article.body_exclude", article.get("body_exclude")),
         related_cards=_selectors(path, "related.cards", related.get("cards")),
         feeds=tuple(data.get("feeds", ())),
+        date_formats=tuple(formats),
     )
 
 

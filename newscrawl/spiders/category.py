@@ -15,7 +15,7 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive, KnownArticle
-from newscrawl.dates import TASHKENT, parse_date
+from newscrawl.dates import parse_date
 from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
 from newscrawl.items import FetchedArticle, MissingPage, NotModified, RawPage
@@ -195,8 +195,8 @@ class CategorySpider(scrapy.Spider):
         """True when a backfill has a start date and the card's time is before it."""
         if not self.since or not hint.time_text:
             return False
-        moment = parse_date(hint.time_text, hint.fetched_at)
-        return moment is not None and moment.astimezone(TASHKENT).date() < self.since
+        moment = parse_date(hint.time_text, hint.fetched_at, self.profile.zone if self.profile else None)
+        return moment is not None and moment.date() < self.since
 
     def allowed(self, url: str) -> bool:
         if self.profile is not None and self.profile.article_url_pattern is not None:
