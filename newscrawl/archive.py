@@ -95,6 +95,21 @@ def _m0004_related_precision(db: sqlite_utils.Database) -> None:
                "WHEN published_text GLOB '*[0-9]:[0-9][0-9]*' THEN 'minute' ELSE 'day' END")
 
 
+@SCHEMA(name="0005_category_key")
+def _m0005_category_key(db: sqlite_utils.Database) -> None:
+    db["articles"].add_column("category_key", str)
+    for row in list(db.query("SELECT id, category FROM articles WHERE category IS NOT NULL")):
+        db.execute("UPDATE articles SET category_key = ? WHERE id = ?", [category_key(row["category"]), row["id"]])
+    db["articles"].create_index(["category_key"])
+
+
+def category_key(category: str | None) -> str | None:
+    """The category folded across scripts and apostrophes ("Сиёсат", "Siyosat" -> "siyosat"), for grouping."""
+    if not category:
+        return None
+    return " ".join(fold(category).split()) or None
+
+
 def content_hash(row: dict[str, Any]) -> str:
     """sha256 over the fields whose change makes a new version."""
     payload = json.dumps([row.get(k) for k in CONTENT_FIELDS], ensure_ascii=False)
@@ -171,6 +186,7 @@ class Archive:
             row[key] = json.dumps(row[key] if row[key] is not None else ([] if key != "extraction" else {}),
                                   ensure_ascii=False)
         row["content_hash"] = content_hash(row)
+        row["category_key"] = category_key(row["category"])
         seen = row["fetched_at"] or utc_now()
         for key in ("etag", "last_modified"):
             if key in article:

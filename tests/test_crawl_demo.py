@@ -39,6 +39,12 @@ def test_missing_page_is_not_archived_but_counted(demo_archive):
     assert crawl["items_new"] == len([e for e in reachable(demo_archive) if e.path.startswith("/kr/")])
 
 
+def test_categories_in_both_scripts_share_a_key(demo_archive):
+    con = connect(demo_archive.db)
+    rows = con.execute("SELECT category, category_key, count(*) FROM articles GROUP BY 1, 2").fetchall()
+    assert {(r[0], r[1]) for r in rows} == {("Сиёсат", "siyosat"), ("Siyosat", "siyosat")}
+
+
 def test_timestamps_are_iso_with_offset(demo_archive):
     con = connect(demo_archive.db)
     for row in con.execute("SELECT url, published_at, modified_at FROM articles"):
