@@ -122,3 +122,13 @@ def test_base_href_and_garbage_markup() -> None:
             '<a href="javascript:void(0)">Бу ҳавола эмас, балки скрипт чақируви холос</a></main>')
     listing = parse_listing(html, f"{BASE}/kr/siyosat/")
     assert [c.url for c in listing.cards] == ["http://cdn.news.example.uz/kr/news/2025/11/15/x/"]
+
+
+def test_profile_numbered_pages_give_the_next_page_when_next_is_missing() -> None:
+    html = page("""<div class="news-list"><div class="news-card"><a class="news-card__title"
+      href="/kr/news/2025/11/15/a/">A sarlavha</a></div></div>
+      <nav class="pagination"><a href="/kr/siyosat/?page=1"><i class="dot"></i></a><span class="current"></span>
+      <a href="/kr/siyosat/?page=3"><i class="dot"></i></a></nav>""")
+    listing = parse_listing(html, f"{BASE}/kr/siyosat/?page=2", load_profile("demo"))
+    assert listing.next_url == f"{BASE}/kr/siyosat/?page=3"
+    assert parse_listing(html, f"{BASE}/kr/siyosat/?page=2").next_url is None, "only the profile knows these dots"

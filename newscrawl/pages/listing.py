@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from parsel import Selector
 
 from newscrawl.pages.cards import Card, absolute_url, generic_cards, page_base, profile_cards, same_site
-from newscrawl.sites import Profile, select_first_text
+from newscrawl.sites import Profile, select, select_first_text
 
 NEXT_WORDS = re.compile(r"^(кейинги|keyingi|далее|следующая|вперёд|вперед|next|older|»|›|→|>>)\b|^[»›→]$|"
                         r"(кейинги|keyingi|далее|следующая|next)\s*[»›→>]?$", re.IGNORECASE)
@@ -23,7 +23,6 @@ class ListingPage:
 
     cards: list[Card]
     next_url: str | None
-    page_urls: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
     source: str = "generic"
     """"profile" when the profile's card selectors found the cards, else "generic"."""
@@ -53,12 +52,12 @@ def parse_listing(html: str | Selector, url: str, profile: Profile | None = None
     cards = [c for c in cards if same_site(c.url, url)]
     next_url = None
     if profile is not None:
-        next_url = absolute_url(base, select_first_text(sel, profile.listing_next))
+        next_url = (absolute_url(base, select_first_text(sel, profile.listing_next))
+                    or following_page([h for css in profile.listing_pages for h in select(sel, css)], base, url))
     next_url = next_url or generic_next_page(sel, base, url)
     if next_url == url:
         next_url = None
-    return ListingPage(cards=cards, next_url=next_url, page_urls=numbered_pages(sel, base, url, profile),
-                       feeds=feed_links(sel, base), source=source)
+    return ListingPage(cards=cards, next_url=next_url, feeds=feed_links(sel, base), source=source)
 
 
 def main_content(sel: Selector) -> Selector:
@@ -88,11 +87,14 @@ def generic_next_page(sel: Selector, base: str, url: str) -> str | None:
     return None
 
 
-def numbered_pages(sel: Selector, base: str, url: str, profile: Profile | None) -> list[str]:
-    selectors = profile.listing_pages if profile else ()
-    hrefs = [h for css in selectors for h in sel.css(css).getall()] or sel.css("a[href*='page=']::attr(href)").getall()
-    pages = [absolute_url(base, h) for h in hrefs]
-    return list(dict.fromkeys(p for p in pages if p and p != url and same_site(p, url)))
+def following_page(hrefs: list[str], base: str, url: str) -> str | None:
+    """Among numbered page links (a profile's listing.pages), the one to page N+1."""
+    following = current_page_number(url) + 1
+    for href in hrefs:
+        found = absolute_url(base, href)
+        if found and same_site(found, url) and current_page_number(found) == following:
+            return found
+    return None
 
 
 def feed_links(sel: Selector, base: str) -> list[str]:
