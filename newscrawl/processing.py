@@ -18,7 +18,7 @@ from typing import Any
 from newscrawl.archive import Archive
 from newscrawl.items import Article, FetchedArticle, MissingPage, NotModified
 from newscrawl.pages.article import extract_page
-from newscrawl.pages.text import decode_html
+from newscrawl.pages.text import content_type, decode_html
 from newscrawl.sites import Profile, load_profile_file
 
 REQUIRED = ("url", "title")
@@ -50,9 +50,9 @@ def extract_fetched(item: FetchedArticle, profile: Profile | None) -> tuple[Arti
     """The article of a fetched page; if extraction itself fails, what the listing said, with the reason."""
     page, hint = item.page, item.hint
     fetched_at = datetime.fromisoformat(page.fetched_at)
-    content_type = next((v for k, v in page.headers.items() if k.lower() == "content-type"), None)
     try:
-        article = extract_page(decode_html(page.body, content_type), page.final_url, fetched_at, profile, hint)
+        article = extract_page(decode_html(page.body, content_type(page.headers)), page.final_url, fetched_at,
+                               profile, hint)
         error = None
     except Exception as exc:  # keep what we know and say why
         error = f"{type(exc).__name__}: {exc}"

@@ -10,6 +10,7 @@ from typing import Any
 from newscrawl.archive import Archive
 from newscrawl.cli import add_db_argument
 from newscrawl.extract import extract_article
+from newscrawl.pages.text import content_type
 
 COMPARED = ("canonical_url", "title", "lead", "body", "published_at", "published_text", "modified_at", "author",
             "image_url", "category", "tags", "language", "script")
@@ -32,9 +33,8 @@ def reparse(archive: Archive, *, since: str | None = None, url: str | None = Non
     for page in archive.latest_pages(since=since, url=url):
         pages += 1
         old = archive.article(page["final_url"])
-        content_type = next((v for k, v in page["headers"].items() if k.lower() == "content-type"), None)
         new = extract_article(page["body"], page["final_url"], datetime.fromisoformat(page["last_fetched_at"]),
-                              profile=profile, content_type=content_type)
+                              profile=profile, content_type=content_type(page["headers"]))
         if old is not None:
             _keep_listing_values(old, new)
             new["fetched_at"] = old["fetched_at"]

@@ -27,6 +27,11 @@ def decode_html(data: bytes | str, content_type: str | None = None) -> str:
     return text
 
 
+def content_type(headers: dict[str, str]) -> str | None:
+    """The Content-Type of stored response headers, whatever the case of the header name."""
+    return next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+
+
 def collapse(text: str | None) -> str | None:
     if text is None:
         return None

@@ -162,7 +162,17 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
 
 
 def load_profile_file(path: Path | str) -> Profile:
+    """The profile in a TOML file, parsed once per version of the file (profile_for_url runs for every page)."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ProfileError(path, "(file)", f"cannot be read: {exc}") from None
+    return _load_profile_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _load_profile_file(path: Path, modified: int, size: int) -> Profile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
