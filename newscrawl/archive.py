@@ -210,12 +210,9 @@ class Archive:
                         row["last_changed_at"] = seen
                 assignments = ", ".join(f"{k} = ?" for k in row)
                 self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*row.values(), article_id])
-            self._index_folded_row(article_id, row)
+            _index_folded(self.db, {"id": article_id, **row})
             self._replace_related(row["url"], article.get("related") or [])
         return outcome
-
-    def _index_folded_row(self, article_id: int, row: dict[str, Any]) -> None:
-        _index_folded(self.db, {"id": article_id, **row})
 
     def _record_version(self, existing: dict[str, Any], seen_until: str) -> None:
         version = {k: existing.get(k) for k in CONTENT_FIELDS}
