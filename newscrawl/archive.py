@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +17,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from newscrawl.translit import fold
+from newscrawl.urls import canonical_url, url_forms
 
 SCHEMA = Migrations("newscrawl")
 CONTENT_FIELDS = ("title", "lead", "body", "published_at", "modified_at", "author")
@@ -103,6 +104,96 @@ def _m0005_category_key(db: sqlite_utils.Database) -> None:
     db["articles"].create_index(["category_key"])
 
 
+@SCHEMA(name="0006_canonical_urls")
+def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
+    """Every stored URL in canonical_url form; articles that were one article under several spellings (raw and
+    percent-encoded, with and without the trailing slash) merged into the most recently seen row, the others'
+    state kept as versions; the merged spellings and the redirects recorded in `pages` become url_aliases."""
+    db["url_aliases"].create({"alias": str, "url": str, "first_seen_at": str}, pk="alias", not_null={"url"})
+    db["url_aliases"].create_index(["url"])
+    now = utc_now()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in db.query("SELECT * FROM articles ORDER BY id"):
+        groups.setdefault(_identity(canonical_url(row["url"])), []).append(row)
+    renamed: dict[str, str] = {}
+    """Old article URL -> the URL it is stored under now."""
+    stored: dict[str, str] = {}
+    """Identity -> the URL of the one article left with it."""
+    aliases: dict[str, str] = {}
+    for identity, rows in groups.items():
+        rows.sort(key=lambda r: (r["last_seen_at"] or r["fetched_at"] or "", r["id"]))
+        keep, older = rows[-1], rows[:-1]
+        url = canonical_url(keep["url"])
+        for row in older:
+            if row["content_hash"] != keep["content_hash"]:
+                db["article_versions"].insert(_version_row(row, url, row["last_seen_at"]))
+            db.execute("DELETE FROM related_links WHERE article_url = ?", [row["url"]])
+            db.execute("DELETE FROM articles WHERE id = ?", [row["id"]])
+            if canonical_url(row["url"]) != url:
+                aliases[canonical_url(row["url"])] = url
+        first_seen = min((r["first_seen_at"] for r in rows if r["first_seen_at"]), default=keep["first_seen_at"])
+        canonical = canonical_url(keep["canonical_url"]) if keep["canonical_url"] else None
+        db.execute("UPDATE articles SET url = ?, canonical_url = ?, first_seen_at = ? WHERE id = ?",
+                   [url, canonical, first_seen, keep["id"]])
+        renamed.update({r["url"]: url for r in rows})
+        stored[identity] = url
+
+    article_urls = set(stored.values())
+
+    def resolve(old: str) -> str:
+        new = canonical_url(old)
+        return renamed.get(old) or stored.get(_identity(new)) or aliases.get(new) or new
+
+    pages: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for page in db.query("SELECT id, url, final_url, sha256, fetched_at, last_fetched_at FROM pages ORDER BY id"):
+        pages.setdefault((canonical_url(page["final_url"]), page["sha256"]), []).append(page)
+    for (final_url, _), same in pages.items():
+        first, rest = same[0], same[1:]
+        for page in rest:  # one body fetched under two spellings of the URL: one page, its fetch times merged
+            db.execute("DELETE FROM pages WHERE id = ?", [page["id"]])
+        db.execute("UPDATE pages SET url = ?, final_url = ?, fetched_at = ?, last_fetched_at = ? WHERE id = ?",
+                   [canonical_url(first["url"]), final_url, min(_present(p["fetched_at"] for p in same)),
+                    max(_present(p["last_fetched_at"] for p in same)), first["id"]])
+        for page in same:  # a redirect recorded before aliases existed
+            source, target = canonical_url(page["url"]), resolve(final_url)
+            if source != target and source not in article_urls:
+                aliases.setdefault(source, target)
+    db["url_aliases"].insert_all(({"alias": a, "url": u, "first_seen_at": now} for a, u in aliases.items()
+                                  if u in article_urls), replace=True)
+
+    for link in list(db.query("SELECT rowid AS link_id, article_url, url FROM related_links")):
+        db.execute("UPDATE OR REPLACE related_links SET article_url = ?, url = ? WHERE rowid = ?",
+                   [resolve(link["article_url"]), resolve(link["url"]), link["link_id"]])
+    for version in list(db.query("SELECT id, article_url FROM article_versions")):
+        db.execute("UPDATE article_versions SET article_url = ? WHERE id = ?",
+                   [resolve(version["article_url"]), version["id"]])
+    missing: dict[str, dict[str, Any]] = {}
+    for row in db.query("SELECT * FROM missing_pages ORDER BY last_failed_at"):
+        merged = missing.setdefault(canonical_url(row["url"]), {**row, "attempts": 0})
+        merged.update(status=row["status"], first_failed_at=min(merged["first_failed_at"], row["first_failed_at"]),
+                      last_failed_at=row["last_failed_at"], attempts=merged["attempts"] + (row["attempts"] or 1))
+    db.execute("DELETE FROM missing_pages")
+    db["missing_pages"].insert_all(({**row, "url": url} for url, row in missing.items()))
+
+
+def _identity(url: str) -> str:
+    """One key for a canonical URL and its slash variant."""
+    return min(url_forms(url))
+
+
+def _present(values: Iterable[str | None]) -> list[str | None]:
+    """The values that are set, or [None]: min/max of optional timestamps."""
+    return [v for v in values if v] or [None]
+
+
+def _version_row(article: dict[str, Any], article_url: str, seen_until: str | None) -> dict[str, Any]:
+    """An article's current state as an article_versions row."""
+    version = {k: article.get(k) for k in CONTENT_FIELDS}
+    version.update(article_url=article_url, content_hash=article["content_hash"],
+                   seen_from=article.get("last_changed_at") or article.get("first_seen_at"), seen_until=seen_until)
+    return version
+
+
 def category_key(category: str | None) -> str | None:
     """The category folded across scripts and apostrophes ("Сиёсат", "Siyosat" -> "siyosat"), for grouping."""
     if not category:
@@ -178,10 +269,14 @@ class Archive:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
     def upsert_article(self, article: dict[str, Any], *, record_version: bool = True,
-                       raw_page: dict[str, Any] | None = None) -> str:
+                       raw_page: dict[str, Any] | None = None, aliases: Iterable[str] = ()) -> str:
         """Insert or update one article (with its raw page, if given) and replace its related links, all in one
-        transaction; returns "new", "updated" or "unchanged"."""
+        transaction; returns "new", "updated" or "unchanged".
+
+        An article fetched under another form of an archived article's URL (an alias, the slash variant) updates
+        that article; `aliases` (e.g. the URL a redirect started from) are remembered as its aliases."""
         row = {k: article.get(k) for k in ARTICLE_COLUMNS}
+        row["url"] = canonical_url(row["url"])
         for key in ("tags", "extraction", "problems"):
             row[key] = json.dumps(row[key] if row[key] is not None else ([] if key != "extraction" else {}),
                                   ensure_ascii=False)
@@ -194,13 +289,15 @@ class Archive:
         with self.db.conn:
             if raw_page is not None:
                 self._store_page(**raw_page)
-            existing = next(self.db.query("SELECT * FROM articles WHERE url = ?", [row["url"]]), None)
+            forms = {row["url"], *map(canonical_url, aliases)}
+            existing = self._find_article(row["url"])
             if existing is None:
                 row.update(first_seen_at=seen, last_seen_at=seen, last_changed_at=seen)
                 article_id = self._insert("articles", row)
                 outcome = "new"
             else:
                 article_id = existing["id"]
+                row["url"] = existing["url"]
                 outcome = "unchanged"
                 row["last_seen_at"] = max(seen, existing["last_seen_at"] or seen)
                 if existing["content_hash"] != row["content_hash"]:
@@ -211,14 +308,40 @@ class Archive:
                 assignments = ", ".join(f"{k} = ?" for k in row)
                 self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*row.values(), article_id])
             _index_folded(self.db, {"id": article_id, **row})
+            self._remember_aliases(row["url"], forms - {row["url"]}, seen)
             self._replace_related(row["url"], article.get("related") or [])
         return outcome
 
+    def _find_article(self, url: str) -> dict[str, Any] | None:
+        """The archived article stored under url, its slash variant or one of their aliases (url canonical)."""
+        forms = url_forms(url)
+        marks = ", ".join("?" * len(forms))
+        found = next(self.db.query(f"SELECT * FROM articles WHERE url IN ({marks}) ORDER BY url != ? LIMIT 1",
+                                   [*forms, url]), None)
+        if found is None:
+            found = next(self.db.query(f"SELECT a.* FROM url_aliases x JOIN articles a ON a.url = x.url "
+                                       f"WHERE x.alias IN ({marks}) ORDER BY x.alias != ? LIMIT 1", [*forms, url]),
+                         None)
+        return found
+
+    def resolve_url(self, url: str) -> str:
+        """The URL an article is archived under for any form of it; the canonical URL when it is not archived."""
+        url = canonical_url(url)
+        found = self._find_article(url)
+        return found["url"] if found else url
+
+    def _remember_aliases(self, url: str, aliases: set[str], seen: str) -> None:
+        """Record other URLs of the article at url, and point related links made with any of them at url."""
+        for alias in aliases:
+            self.db.execute("INSERT INTO url_aliases (alias, url, first_seen_at) VALUES (?, ?, ?) "
+                            "ON CONFLICT(alias) DO UPDATE SET url = excluded.url", [alias, url, seen])
+        others = [*(aliases | set(url_forms(url))) - {url}]
+        if others:
+            self.db.execute(f"UPDATE related_links SET url = ? WHERE url IN ({', '.join('?' * len(others))})",
+                            [url, *others])
+
     def _record_version(self, existing: dict[str, Any], seen_until: str) -> None:
-        version = {k: existing.get(k) for k in CONTENT_FIELDS}
-        version.update(article_url=existing["url"], content_hash=existing["content_hash"],
-                       seen_from=existing.get("last_changed_at") or existing.get("first_seen_at"), seen_until=seen_until)
-        self.db["article_versions"].insert(version)
+        self._insert("article_versions", _version_row(existing, existing["url"], seen_until))
 
     def _replace_related(self, article_url: str, related: list[dict[str, Any]]) -> None:
         self.db.execute("DELETE FROM related_links WHERE article_url = ?", [article_url])
@@ -226,12 +349,13 @@ class Archive:
             columns = ", ".join(("article_url", *RELATED_COLUMNS))
             marks = ", ".join("?" * (len(RELATED_COLUMNS) + 1))
             self.db.conn.executemany(f"INSERT INTO related_links ({columns}) VALUES ({marks})",
-                                     [[article_url, *(link.get(k) for k in RELATED_COLUMNS)] for link in related])
+                                     [[article_url, *(self.resolve_url(link["url"]) if k == "url" else link.get(k)
+                                                      for k in RELATED_COLUMNS)] for link in related])
 
     def touch_article(self, url: str, seen_at: str) -> None:
         """Record that an archived article was confirmed unchanged (HTTP 304) at seen_at."""
         with self.db.conn:
-            self.db.execute("UPDATE articles SET last_seen_at = ? WHERE url = ?", [seen_at, url])
+            self.db.execute("UPDATE articles SET last_seen_at = ? WHERE url = ?", [seen_at, self.resolve_url(url)])
 
     def store_page(self, *, url: str, final_url: str, status: int, headers: dict[str, str], body: bytes,
                    fetched_at: str) -> int:
@@ -243,6 +367,7 @@ class Archive:
     def _store_page(self, *, url: str, final_url: str, status: int, headers: dict[str, str], body: bytes,
                     fetched_at: str) -> int:
         digest = hashlib.sha256(body).hexdigest()
+        url, final_url = canonical_url(url), canonical_url(final_url)
         found = next(self.db.query("SELECT id FROM pages WHERE final_url = ? AND sha256 = ?",
                                    [final_url, digest]), None)
         if found:
@@ -269,7 +394,7 @@ class Archive:
             params.append(since)
         if url:
             where.append("(final_url = ? OR url = ?)")
-            params.extend([url, url])
+            params.extend([canonical_url(url)] * 2)
         sql = (f"SELECT * FROM pages WHERE id IN (SELECT max(id) FROM pages WHERE {' AND '.join(where)} "
                "GROUP BY final_url) ORDER BY id")
         for row in self.db.query(sql, params):
@@ -278,8 +403,19 @@ class Archive:
             yield row
 
     def known_articles(self) -> dict[str, KnownArticle]:
+        """Archived articles under every URL that names them: their own, its slash variant, their aliases."""
         rows = self.db.query("SELECT url, published_at, etag, last_modified FROM articles")
-        return {r["url"]: KnownArticle(**r) for r in rows}
+        if not self._urls_canonical:  # read before this run migrates the file: compare in canonical form anyway
+            rows = ({**r, "url": canonical_url(r["url"])} for r in rows)
+        known = {r["url"]: KnownArticle(**r) for r in rows}
+        if self._urls_canonical:
+            for alias, url in self.db.execute("SELECT alias, url FROM url_aliases").fetchall():
+                if url in known:
+                    known.setdefault(alias, known[url])
+        for article in list(known.values()):
+            for form in url_forms(article.url):
+                known.setdefault(form, article)
+        return known
 
     def record_missing(self, url: str, status: int, failed_at: str) -> None:
         """Remember an article link that answered 404/410, so unchanged listings do not re-fetch it every run."""
@@ -287,19 +423,30 @@ class Archive:
             self.db.execute(
                 "INSERT INTO missing_pages (url, status, first_failed_at, last_failed_at, attempts) "
                 "VALUES (?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET status = excluded.status, "
-                "last_failed_at = excluded.last_failed_at, attempts = attempts + 1", [url, status, failed_at, failed_at])
+                "last_failed_at = excluded.last_failed_at, attempts = attempts + 1",
+                [canonical_url(url), status, failed_at, failed_at])
 
     def missing_since(self) -> dict[str, str]:
         """URL -> when it last failed, for links that answered 404/410 and have not been archived since."""
+        if not self._urls_canonical:
+            return {canonical_url(r["url"]): r["last_failed_at"] for r in self.db.query(
+                "SELECT url, last_failed_at FROM missing_pages WHERE url NOT IN (SELECT url FROM articles)")}
         return {r["url"]: r["last_failed_at"] for r in self.db.query(
-            "SELECT url, last_failed_at FROM missing_pages WHERE url NOT IN (SELECT url FROM articles)")}
+            "SELECT url, last_failed_at FROM missing_pages WHERE url NOT IN (SELECT url FROM articles) "
+            "AND url NOT IN (SELECT alias FROM url_aliases)")}
+
+    @property
+    def _urls_canonical(self) -> bool:
+        """Whether migration 0006 has run (a read-only open of an older file does not migrate it)."""
+        return self.db["url_aliases"].exists()
 
     def last_crawl(self, spider: str, start_url: str | None) -> dict[str, Any] | None:
         return next(self.db.query("SELECT * FROM crawls WHERE spider = ? AND start_url IS ? ORDER BY id DESC "
                                   "LIMIT 1", [spider, start_url]), None)
 
     def article(self, url: str) -> dict[str, Any] | None:
-        return next(self.db.query("SELECT * FROM articles WHERE url = ?", [url]), None)
+        """The archived article for any form of its URL (see resolve_url)."""
+        return self._find_article(canonical_url(url))
 
     def start_crawl(self, *, spider: str, site: str | None, start_url: str | None) -> int:
         with self.db.conn:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin
-
 from lxml import etree
 
-from newscrawl.pages.cards import article_url
 from newscrawl.pages.text import collapse
+from newscrawl.urls import article_url
 
 
 @dataclass
@@ -53,7 +51,7 @@ def feed_entries(data: bytes, url: str) -> list[FeedEntry]:
             date = _child_text(node, "publication_date", "lastmod")
         else:
             continue
-        if link and link.startswith(("http://", "https://", "/")):
-            entries.append(FeedEntry(url=article_url(url, link) or urljoin(url, link), title=_child_text(node, "title"),
-                                     published_text=date))
+        entry_url = article_url(url, link) if link and link.startswith(("http://", "https://", "/")) else None
+        if entry_url:
+            entries.append(FeedEntry(url=entry_url, title=_child_text(node, "title"), published_text=date))
     return entries

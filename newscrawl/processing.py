@@ -86,7 +86,7 @@ class ItemProcessor:
         if reason:
             return Outcome("dropped", article.url, reason=reason, extraction_error=error)
         raw = vars(item.page) if self.store_raw else None
-        kind = self.archive.upsert_article(article.as_dict(), raw_page=raw)
+        kind = self.archive.upsert_article(article.as_dict(), raw_page=raw, aliases=(item.page.url,))
         return Outcome(kind, article.url, layers=dict(article.extraction), problems=len(article.problems),
                        extraction_error=error)
 

@@ -13,7 +13,7 @@ from parsel import Selector
 from newscrawl.dates import ParsedDate, parse_date_precise
 from newscrawl.items import Article, RelatedLink
 from newscrawl.pages.body import extract_body
-from newscrawl.pages.cards import absolute_url, page_base
+from newscrawl.pages.cards import absolute_url, article_url, page_base
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
 from newscrawl.pages.generic import (breadcrumb_category, generic_author, generic_lead, generic_title, kicker_category,
                                      lead_image, tag_links, visible_date_text)
@@ -103,8 +103,8 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
                      ("opengraph", lambda: md.og.get("article:tag", [])),
                      ("meta", lambda: jsonld_list(md.meta.get("keywords") or md.meta.get("news_keywords"))),
                      ("generic", lambda: tag_links(sel))])
-    f.first("canonical_url", [("profile", lambda: absolute_url(base, psel("canonical"))),
-                              ("meta", lambda: absolute_url(base, md.canonical)), ("generic", lambda: url)])
+    f.first("canonical_url", [("profile", lambda: article_url(base, psel("canonical"))),
+                              ("meta", lambda: article_url(base, md.canonical)), ("generic", lambda: url)])
     lead = f.values.get("lead")
     f.first("body", [("profile", lambda: _profile_body(sel, profile)),
                      ("generic", lambda: extract_body(html, url, tree=sel.root, title=title, lead=lead))])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from parsel import Selector
-from w3lib.url import url_query_cleaner
 
 from newscrawl.dates import parse_date
 from newscrawl.sites import Profile, node_text, select, select_first_text
+from newscrawl.urls import absolute_url, article_url
 
 NON_ARTICLE_PATH = re.compile(
     r"/(tags?|category|categories|rubric|section|author|authors|search|login|register|about|contacts?|"
@@ -23,6 +23,8 @@ CHROME_ANCESTORS = (
 )
 MAX_TIME_TEXT = 60
 
+__all__ = ["Card", "absolute_url", "article_url", "generic_cards", "page_base", "profile_cards", "same_site"]
+
 
 @dataclass
 class Card:
@@ -34,24 +36,6 @@ class Card:
     category: str | None = None
     lead: str | None = None
     image_url: str | None = None
-
-
-def absolute_url(base_url: str, href: str | None) -> str | None:
-    """An http(s) URL for href relative to base_url, fragment removed; None for mailto:, javascript: etc."""
-    if not href:
-        return None
-    url = urldefrag(urljoin(base_url, href.strip()))[0]
-    return url if urlsplit(url).scheme in ("http", "https") else None
-
-
-TRACKING_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "fbclid",
-                       "gclid", "yclid", "mc_cid", "mc_eid", "igshid", "ref", "from")
-
-
-def article_url(base_url: str, href: str | None) -> str | None:
-    """absolute_url without tracking parameters (utm_*, fbclid, ...): one URL per article, however it was shared."""
-    url = absolute_url(base_url, href)
-    return url_query_cleaner(url, TRACKING_PARAMETERS, remove=True) if url and "?" in url else url
 
 
 def page_base(sel: Selector, url: str) -> str:

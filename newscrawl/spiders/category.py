@@ -22,6 +22,7 @@ from newscrawl.items import FetchedArticle, MissingPage, NotModified, RawPage
 from newscrawl.pages.article import ListingHint
 from newscrawl.pages.listing import parse_listing
 from newscrawl.sites import Profile, load_profile
+from newscrawl.urls import canonical_url
 
 
 class CategorySpider(scrapy.Spider):
@@ -204,7 +205,9 @@ class CategorySpider(scrapy.Spider):
         return True
 
     def article_request(self, url: str, hint: ListingHint) -> scrapy.Request | None:
-        """A request for an article, or None when it is archived and outside the refresh window."""
+        """A request for an article, or None when it is archived and outside the refresh window. An archived
+        article is looked up under any of its URLs (aliases, slash variant) and re-fetched at its stored URL."""
+        url = canonical_url(url)
         known = self.known.get(url)
         headers: dict[str, str] = {}
         failed_at = self.missing.get(url)
@@ -219,6 +222,7 @@ class CategorySpider(scrapy.Spider):
                 headers["If-None-Match"] = known.etag
             if known.last_modified:
                 headers["If-Modified-Since"] = known.last_modified
+            url = known.url
         return scrapy.Request(url, callback=self.parse_article, errback=self.request_failed, headers=headers,
                               meta={"hint": hint, "is_new": known is None})
 
@@ -235,20 +239,22 @@ class CategorySpider(scrapy.Spider):
         stats = self.crawler.stats
         fetched_at = datetime.now(timezone.utc)
         stamp = fetched_at.isoformat(timespec="seconds")
+        # the URL the card linked to (where a redirect started) and the URL that answered
+        linked = canonical_url(response.request.meta.get("redirect_urls", [response.url])[0])
+        final = canonical_url(response.url)
         if response.status == 304:
             stats.inc_value("newscrawl/not_modified")
-            yield NotModified(url=response.url, fetched_at=stamp)
+            yield NotModified(url=final, fetched_at=stamp)
             return
         if response.status >= 400:
             stats.inc_value("newscrawl/errors")
             stats.inc_value(f"newscrawl/errors/http_{response.status}")
             self.logger.warning("Article %s answered HTTP %s: not archived", response.url, response.status)
-            yield MissingPage(url=response.url, status=response.status, fetched_at=stamp)
+            yield MissingPage(url=linked, status=response.status, fetched_at=stamp)
             return
         stats.inc_value("newscrawl/articles_fetched")
         yield FetchedArticle(
-            page=RawPage(url=response.request.meta.get("redirect_urls", [response.url])[0], final_url=response.url,
-                         status=response.status, body=response.body, fetched_at=stamp,
+            page=RawPage(url=linked, final_url=final, status=response.status, body=response.body, fetched_at=stamp,
                          headers={k.decode("latin-1"): b", ".join(v).decode("latin-1")
                                   for k, v in response.headers.items()}),
             hint=response.meta.get("hint") or ListingHint(),
