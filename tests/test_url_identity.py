@@ -3,6 +3,7 @@ fetched once, stored once, and related links join the articles they name."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from urllib.parse import quote
 
@@ -10,6 +11,11 @@ from archive_checks import connect
 from conftest import run_crawl
 from hostile import HostileServer, Reply, Request, redirect
 from test_bad_input import article, listing
+
+import sqlite_utils
+
+from newscrawl.archive import SCHEMA, Archive, _index_folded, content_hash
+from newscrawl.search import search
 
 LISTING = "/kr/siyosat/"
 DAY = "/kr/news/2025/11/15/"
@@ -140,3 +146,102 @@ def test_feed_entries_use_the_same_identity(tmp_path: Path) -> None:
         crawl(db, server, *SECOND_RUN)
         assert server.hits("/kr/siyosat/rss/") == 2 and article_hits(server) == []
 
+
+
+# --- migration 0006 on an archive as the code before it wrote it -----------------------------------------------
+
+SITE = "https://kun.uz/kr/news/2025/11/15/"
+SENAT = quote("сенат")  # %D1%81%D0%B5%D0%BD%D0%B0%D1%82
+
+
+def old_article(url: str, title: str, seen: str, **extra: str) -> dict[str, object]:
+    """An articles row as upsert_article wrote it before migration 0006 (schema 0005)."""
+    row: dict[str, object] = {"url": url, "canonical_url": url, "title": title, "lead": "Лид.", "body": f"{title}.",
+                              "published_at": "2025-11-15T10:00:00+05:00", "fetched_at": seen, "category": "Сиёсат",
+                              "category_key": "siyosat", "tags": "[]", "extraction": "{}", "problems": "[]",
+                              "first_seen_at": seen, "last_seen_at": seen, "last_changed_at": seen, **extra}
+    row["content_hash"] = content_hash(row)
+    return row
+
+
+def old_archive(path: Path) -> None:
+    db = sqlite_utils.Database(path)
+    SCHEMA.apply(db, stop_before="0006_canonical_urls")
+    db.execute("PRAGMA user_version = 5")
+    rows = [
+        # one story stored twice: linked raw-Cyrillic once, percent-encoded (lower-case escapes) once
+        old_article(f"{SITE}сенат/", "Сенат мажлиси", "2025-11-15T06:00:00+00:00"),
+        old_article(f"{SITE}{SENAT.lower()}/", "Сенат мажлиси бўлиб ўтди", "2025-11-16T06:00:00+00:00"),
+        # one story stored twice: /x and /x/ both answered 200
+        old_article(f"{SITE}x", "Икс мақола", "2025-11-15T07:00:00+00:00"),
+        old_article(f"{SITE}x/", "Икс мақола", "2025-11-15T08:00:00+00:00"),
+        old_article("https://KUN.uz:443/kr/news/2025/11/15/c?utm_source=tg&id=3#top", "Си мақола",
+                    "2025-11-15T09:00:00+00:00"),
+    ]
+    for row in rows:
+        db["articles"].insert(row)
+    for row in db.query("SELECT id, title, lead, body FROM articles"):
+        _index_folded(db, row)
+    db["article_versions"].insert({"article_url": f"{SITE}сенат/", "seen_from": "2025-11-14T06:00:00+00:00",
+                                   "seen_until": "2025-11-15T06:00:00+00:00", "content_hash": "h0",
+                                   "title": "Сенат (биринчи)", "body": "Биринчи."})
+    links = [(f"{SITE}сенат/", 0, f"{SITE}x"), (f"{SITE}сенат/", 1, f"{SITE}y/"),
+             (f"{SITE}{SENAT.lower()}/", 0, f"{SITE}x"), (f"{SITE}x/", 0, f"{SITE}сенат/"),
+             (f"{SITE}x/", 1, f"{SITE}old-c"), (f"{SITE}x", 0, f"{SITE}{SENAT.lower()}/")]
+    db["related_links"].insert_all({"article_url": a, "position": p, "url": u, "title": "T"} for a, p, u in links)
+    body = gzip.compress(b"<html>senat</html>")
+    pages = [(f"{SITE}сенат/", f"{SITE}сенат/", "2025-11-15T06:00:00+00:00"),
+             (f"{SITE}{SENAT.lower()}/", f"{SITE}{SENAT.lower()}/", "2025-11-16T06:00:00+00:00"),
+             (f"{SITE}old-c", "https://kun.uz/kr/news/2025/11/15/c?id=3", "2025-11-15T09:00:00+00:00")]
+    db["pages"].insert_all({"url": u, "final_url": f, "status": 200, "headers": "{}", "fetched_at": t,
+                            "last_fetched_at": t, "sha256": "s" if "old-c" not in u else "c", "size": 18,
+                            "compression": "gzip", "body": body} for u, f, t in pages)
+    db["missing_pages"].insert_all([
+        {"url": f"{SITE}йўқ/", "status": 404, "first_failed_at": "2025-11-15", "last_failed_at": "2025-11-15",
+         "attempts": 2},
+        {"url": f"{SITE}{quote('йўқ')}/", "status": 410, "first_failed_at": "2025-11-14",
+         "last_failed_at": "2025-11-16", "attempts": 1}])
+    db.conn.commit()
+    db.close()
+
+
+def test_migration_0006_canonicalises_and_merges_without_losing_history(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old_archive(path)
+    with Archive(path) as archive:
+        db = archive.db
+        articles = {r["url"]: r for r in db.query("SELECT * FROM articles")}
+        senat, x, c = f"{SITE}{SENAT}/", f"{SITE}x/", f"{SITE}c?id=3"
+        assert set(articles) == {senat, x, c}, "3 stories, each under one canonical URL"
+        assert articles[senat]["title"] == "Сенат мажлиси бўлиб ўтди", "the most recently seen row is kept"
+        assert articles[senat]["first_seen_at"] == "2025-11-15T06:00:00+00:00", "first seen by either row"
+        assert articles[c]["canonical_url"] == c
+        versions = [r["title"] for r in db.query("SELECT title FROM article_versions WHERE article_url = ? "
+                                                 "ORDER BY seen_until", [senat])]
+        assert versions == ["Сенат (биринчи)", "Сенат мажлиси"], "old row's history and its state are versions"
+        assert db["article_versions"].count == 2, "identical /x and /x/ add no version"
+        links = {(r["article_url"], r["position"]): r["url"] for r in db.query("SELECT * FROM related_links")}
+        assert links == {(senat, 0): x, (x, 0): senat, (x, 1): c}, "links of the kept rows, pointing at them"
+        assert db.execute("SELECT count(*) FROM related_links r JOIN articles a ON a.url = r.url").fetchone()[0] == 3
+        pages = list(db.query("SELECT url, final_url, fetched_at, last_fetched_at FROM pages ORDER BY id"))
+        assert [(p["url"], p["final_url"]) for p in pages] == [(senat, senat), (f"{SITE}old-c", c)]
+        assert (pages[0]["fetched_at"], pages[0]["last_fetched_at"]) == ("2025-11-15T06:00:00+00:00",
+                                                                         "2025-11-16T06:00:00+00:00")
+        aliases = dict(db.execute("SELECT alias, url FROM url_aliases").fetchall())
+        assert aliases == {f"{SITE}x": x, f"{SITE}old-c": c}
+        missing = list(db.query("SELECT * FROM missing_pages"))
+        assert [(m["url"], m["status"], m["attempts"], m["first_failed_at"], m["last_failed_at"]) for m in missing] \
+            == [(f"{SITE}{quote('йўқ')}/", 410, 3, "2025-11-14", "2025-11-16")]
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+        assert [h.url for h in search(db, "мажлиси")] == [senat]
+        assert db.execute("SELECT count(*) FROM articles_search").fetchone()[0] == 3
+
+        known = archive.known_articles()
+        for form in (f"{SITE}x", x, senat, f"{SITE}{SENAT}", f"{SITE}old-c"):
+            assert form in known, form
+        assert known[f"{SITE}old-c"].url == c
+        assert archive.upsert_article({"url": f"{SITE}сенат", "title": "Сенат мажлиси бўлиб ўтди", "lead": "Лид.",
+                                       "body": "Сенат мажлиси бўлиб ўтди.", "published_at": "2025-11-15T10:00:00+05:00",
+                                       "category": "Сиёсат", "fetched_at": "2025-11-17T06:00:00+00:00"}) == "unchanged"
+        assert db["articles"].count == 3
