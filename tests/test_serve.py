@@ -207,7 +207,7 @@ def test_metadata_describes_every_column(archive_file: tuple[Path, str]) -> None
     tables = metadata("news")["databases"]["news"]["tables"]
     conn = sqlite3.connect(archive_file[0])
     docs = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
-    for table in ("articles", "related_links", "pages", "article_versions", "crawls"):
+    for table in ("articles", "related_links", "pages", "article_versions", "crawls", "url_aliases"):
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         described = tables[table]["columns"]
         assert set(columns) == set(described), table
