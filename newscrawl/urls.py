@@ -6,6 +6,8 @@ The identity rules are documented in docs/schema.md ("URL identity").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string, url_query_cleaner
@@ -16,6 +18,9 @@ TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "yclid", "dclid", "msclkid",
 TRACKING_PREFIXES = ("utm_",)
 """Every utm_* parameter (utm_source, utm_medium, ... and the non-standard ones sites invent)."""
 DEFAULT_PORTS = {"http": 80, "https": 443}
+CACHED_URLS = 8192
+"""A page's links repeat (listing cards, related blocks, the generic card search walking up the tree):
+remembering recent answers makes canonicalisation cost nothing measurable per page."""
 WEB_SCHEMES = ("http", "https")
 
 
@@ -35,6 +40,7 @@ def _normal(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))
 
 
+@lru_cache(maxsize=CACHED_URLS)
 def safe_url(url: str) -> str:
     """A fetchable form of any URL: percent-encoded (UTF-8, as browsers do), lowercase scheme and host, no default
     port, no fragment. The query is left exactly as given (image and pagination URLs may depend on it)."""
@@ -42,6 +48,7 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
 
+@lru_cache(maxsize=CACHED_URLS)
 def canonical_url(url: str) -> str:
     """The identity of a page's URL: safe_url, then w3lib's canonicalize_url (percent-escapes in upper case and
     only where needed, so encoded and raw input give one form; query arguments sorted, as in Scrapy's request
@@ -58,19 +65,22 @@ def canonical_url(url: str) -> str:
 
 def absolute_url(base_url: str, href: str | None) -> str | None:
     """safe_url of href relative to base_url; None for mailto:, javascript:, data: and unparseable links."""
-    if not href or not href.strip():
-        return None
-    try:
-        url = safe_url(urljoin(base_url, href.strip()))
-    except ValueError:  # e.g. "http://[broken"
-        return None
-    return url if urlsplit(url).scheme in WEB_SCHEMES else None
+    return _web_url(base_url, href, safe_url)
 
 
 def article_url(base_url: str, href: str | None) -> str | None:
     """canonical_url of href relative to base_url: one URL per article, however it was linked or shared."""
-    url = absolute_url(base_url, href)
-    return canonical_url(url) if url else None
+    return _web_url(base_url, href, canonical_url)
+
+
+def _web_url(base_url: str, href: str | None, form: Callable[[str], str]) -> str | None:
+    if not href or not href.strip():
+        return None
+    try:
+        url = urljoin(base_url, href.strip())
+        return form(url) if urlsplit(url).scheme in WEB_SCHEMES else None
+    except ValueError:  # e.g. "http://[broken"
+        return None
 
 
 def slash_variant(url: str) -> str | None:
