@@ -152,8 +152,8 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
         for page in rest:  # one body fetched under two spellings of the URL: one page, its fetch times merged
             db.execute("DELETE FROM pages WHERE id = ?", [page["id"]])
         db.execute("UPDATE pages SET url = ?, final_url = ?, fetched_at = ?, last_fetched_at = ? WHERE id = ?",
-                   [canonical_url(first["url"]), final_url, min(_present(p["fetched_at"] for p in same)),
-                    max(_present(p["last_fetched_at"] for p in same)), first["id"]])
+                   [canonical_url(first["url"]), final_url, min((p["fetched_at"] for p in same if p["fetched_at"]), default=None),
+                    max((p["last_fetched_at"] for p in same if p["last_fetched_at"]), default=None), first["id"]])
         for page in same:  # a redirect recorded before aliases existed
             source, target = canonical_url(page["url"]), resolve(final_url)
             if source != target and source not in article_urls:
@@ -179,11 +179,6 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
 def _identity(url: str) -> str:
     """One key for a canonical URL and its slash variant."""
     return min(url_forms(url))
-
-
-def _present(values: Iterable[str | None]) -> list[str | None]:
-    """The values that are set, or [None]: min/max of optional timestamps."""
-    return [v for v in values if v] or [None]
 
 
 def _version_row(article: dict[str, Any], article_url: str, seen_until: str | None) -> dict[str, Any]:
@@ -276,7 +271,7 @@ class Archive:
         An article fetched under another form of an archived article's URL (an alias, the slash variant) updates
         that article; `aliases` (e.g. the URL a redirect started from) are remembered as its aliases."""
         row = {k: article.get(k) for k in ARTICLE_COLUMNS}
-        row["url"] = canonical_url(row["url"])
+        url = row["url"] = canonical_url(article["url"])
         for key in ("tags", "extraction", "problems"):
             row[key] = json.dumps(row[key] if row[key] is not None else ([] if key != "extraction" else {}),
                                   ensure_ascii=False)
@@ -289,15 +284,15 @@ class Archive:
         with self.db.conn:
             if raw_page is not None:
                 self._store_page(**raw_page)
-            forms = {row["url"], *map(canonical_url, aliases)}
-            existing = self._find_article(row["url"])
+            forms = {url, *map(canonical_url, aliases)}
+            existing = self._find_article(url)
             if existing is None:
                 row.update(first_seen_at=seen, last_seen_at=seen, last_changed_at=seen)
                 article_id = self._insert("articles", row)
                 outcome = "new"
             else:
                 article_id = existing["id"]
-                row["url"] = existing["url"]
+                url = row["url"] = existing["url"]
                 outcome = "unchanged"
                 row["last_seen_at"] = max(seen, existing["last_seen_at"] or seen)
                 if existing["content_hash"] != row["content_hash"]:
@@ -308,8 +303,8 @@ class Archive:
                 assignments = ", ".join(f"{k} = ?" for k in row)
                 self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*row.values(), article_id])
             _index_folded(self.db, {"id": article_id, **row})
-            self._remember_aliases(row["url"], forms - {row["url"]}, seen)
-            self._replace_related(row["url"], article.get("related") or [])
+            self._remember_aliases(url, forms - {url}, seen)
+            self._replace_related(url, article.get("related") or [])
         return outcome
 
     def _find_article(self, url: str) -> dict[str, Any] | None:
