@@ -108,12 +108,14 @@ def _m0005_category_key(db: sqlite_utils.Database) -> None:
 def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
     """Every stored URL in canonical_url form; articles that were one article under several spellings (raw and
     percent-encoded, with and without the trailing slash) merged into the most recently seen row, the others'
-    state kept as versions; the merged spellings and the redirects recorded in `pages` become url_aliases."""
+    state kept as versions; the merged spellings and the redirects recorded in `pages` become url_aliases.
+    Reads URL columns only (bodies stay on disk) and writes only rows that change: an update of `articles`
+    re-indexes its full text."""
     db["url_aliases"].create({"alias": str, "url": str, "first_seen_at": str}, pk="alias", not_null={"url"})
     db["url_aliases"].create_index(["url"])
-    now = utc_now()
     groups: dict[str, list[dict[str, Any]]] = {}
-    for row in db.query("SELECT * FROM articles ORDER BY id"):
+    for row in db.query("SELECT id, url, canonical_url, content_hash, fetched_at, first_seen_at, last_seen_at "
+                        "FROM articles ORDER BY id"):
         groups.setdefault(_identity(canonical_url(row["url"])), []).append(row)
     renamed: dict[str, str] = {}
     """Old article URL -> the URL it is stored under now."""
@@ -126,18 +128,19 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
         url = canonical_url(keep["url"])
         for row in older:
             if row["content_hash"] != keep["content_hash"]:
-                db["article_versions"].insert(_version_row(row, url, row["last_seen_at"]))
+                full = next(db.query("SELECT * FROM articles WHERE id = ?", [row["id"]]))
+                db["article_versions"].insert(_version_row(full, url, full["last_seen_at"]))
             db.execute("DELETE FROM related_links WHERE article_url = ?", [row["url"]])
             db.execute("DELETE FROM articles WHERE id = ?", [row["id"]])
             if canonical_url(row["url"]) != url:
                 aliases[canonical_url(row["url"])] = url
         first_seen = min((r["first_seen_at"] for r in rows if r["first_seen_at"]), default=keep["first_seen_at"])
         canonical = canonical_url(keep["canonical_url"]) if keep["canonical_url"] else None
-        db.execute("UPDATE articles SET url = ?, canonical_url = ?, first_seen_at = ? WHERE id = ?",
-                   [url, canonical, first_seen, keep["id"]])
+        if (url, canonical, first_seen) != (keep["url"], keep["canonical_url"], keep["first_seen_at"]):
+            db.execute("UPDATE articles SET url = ?, canonical_url = ?, first_seen_at = ? WHERE id = ?",
+                       [url, canonical, first_seen, keep["id"]])
         renamed.update({r["url"]: url for r in rows})
         stored[identity] = url
-
     article_urls = set(stored.values())
 
     def resolve(old: str) -> str:
@@ -148,30 +151,39 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
     for page in db.query("SELECT id, url, final_url, sha256, fetched_at, last_fetched_at FROM pages ORDER BY id"):
         pages.setdefault((canonical_url(page["final_url"]), page["sha256"]), []).append(page)
     for (final_url, _), same in pages.items():
-        first, rest = same[0], same[1:]
-        for page in rest:  # one body fetched under two spellings of the URL: one page, its fetch times merged
+        first = same[0]
+        for page in same[1:]:  # one body fetched under two spellings of the URL: one page, fetch times merged
             db.execute("DELETE FROM pages WHERE id = ?", [page["id"]])
-        db.execute("UPDATE pages SET url = ?, final_url = ?, fetched_at = ?, last_fetched_at = ? WHERE id = ?",
-                   [canonical_url(first["url"]), final_url, min((p["fetched_at"] for p in same if p["fetched_at"]), default=None),
-                    max((p["last_fetched_at"] for p in same if p["last_fetched_at"]), default=None), first["id"]])
+        values = (canonical_url(first["url"]), final_url,
+                  min((p["fetched_at"] for p in same if p["fetched_at"]), default=None),
+                  max((p["last_fetched_at"] for p in same if p["last_fetched_at"]), default=None))
+        if values != (first["url"], first["final_url"], first["fetched_at"], first["last_fetched_at"]):
+            db.execute("UPDATE pages SET url = ?, final_url = ?, fetched_at = ?, last_fetched_at = ? WHERE id = ?",
+                       [*values, first["id"]])
         for page in same:  # a redirect recorded before aliases existed
             source, target = canonical_url(page["url"]), resolve(final_url)
             if source != target and source not in article_urls:
                 aliases.setdefault(source, target)
+    now = utc_now()
     db["url_aliases"].insert_all(({"alias": a, "url": u, "first_seen_at": now} for a, u in aliases.items()
                                   if u in article_urls), replace=True)
 
     for link in list(db.query("SELECT rowid AS link_id, article_url, url FROM related_links")):
-        db.execute("UPDATE OR REPLACE related_links SET article_url = ?, url = ? WHERE rowid = ?",
-                   [resolve(link["article_url"]), resolve(link["url"]), link["link_id"]])
+        moved = (resolve(link["article_url"]), resolve(link["url"]))
+        if moved != (link["article_url"], link["url"]):
+            db.execute("UPDATE OR REPLACE related_links SET article_url = ?, url = ? WHERE rowid = ?",
+                       [*moved, link["link_id"]])
     for version in list(db.query("SELECT id, article_url FROM article_versions")):
-        db.execute("UPDATE article_versions SET article_url = ? WHERE id = ?",
-                   [resolve(version["article_url"]), version["id"]])
+        if resolve(version["article_url"]) != version["article_url"]:
+            db.execute("UPDATE article_versions SET article_url = ? WHERE id = ?",
+                       [resolve(version["article_url"]), version["id"]])
     missing: dict[str, dict[str, Any]] = {}
     for row in db.query("SELECT * FROM missing_pages ORDER BY last_failed_at"):
         merged = missing.setdefault(canonical_url(row["url"]), {**row, "attempts": 0})
-        merged.update(status=row["status"], first_failed_at=min(merged["first_failed_at"], row["first_failed_at"]),
-                      last_failed_at=row["last_failed_at"], attempts=merged["attempts"] + (row["attempts"] or 1))
+        merged.update(status=row["status"], last_failed_at=row["last_failed_at"],
+                      first_failed_at=min(filter(None, (merged["first_failed_at"], row["first_failed_at"])),
+                                          default=None),
+                      attempts=merged["attempts"] + (row["attempts"] or 1))
     db.execute("DELETE FROM missing_pages")
     db["missing_pages"].insert_all(({**row, "url": url} for url, row in missing.items()))
 
