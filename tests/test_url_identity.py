@@ -16,6 +16,7 @@ import sqlite_utils
 
 from newscrawl.archive import SCHEMA, Archive, _index_folded, content_hash
 from newscrawl.search import search
+from newscrawl.urls import canonical_url
 
 LISTING = "/kr/siyosat/"
 DAY = "/kr/news/2025/11/15/"
@@ -245,3 +246,26 @@ def test_migration_0006_canonicalises_and_merges_without_losing_history(tmp_path
                                        "body": "Сенат мажлиси бўлиб ўтди.", "published_at": "2025-11-15T10:00:00+05:00",
                                        "category": "Сиёсат", "fetched_at": "2025-11-17T06:00:00+00:00"}) == "unchanged"
         assert db["articles"].count == 3
+
+
+def test_archive_resolves_aliases_and_slash_variants_whatever_the_order(tmp_path: Path) -> None:
+    def story(url: str, title: str, related: tuple[str, ...] = ()) -> dict[str, object]:
+        return {"url": url, "title": title, "body": f"{title}.", "fetched_at": "2025-11-15T06:00:00+00:00",
+                "related": [{"url": r, "position": p, "title": "T"} for p, r in enumerate(related)]}
+
+    with Archive(tmp_path / "news.db") as archive:
+        # a related card links /x before /x is known to redirect to /x/; the raw Cyrillic card is encoded
+        assert archive.upsert_article(story(f"{SITE}a/", "A", (f"{SITE}x", f"{SITE}сенат/"))) == "new"
+        assert archive.upsert_article(story(f"{SITE}x/", "X"), aliases=[f"{SITE}x"]) == "new"
+        assert archive.upsert_article(story(f"{SITE}{SENAT.lower()}/", "S")) == "new"
+        links = [r[0] for r in archive.db.execute("SELECT url FROM related_links ORDER BY position")]
+        assert links == [f"{SITE}x/", f"{SITE}{SENAT}/"], "rewritten when the alias became known"
+        # the site also answers /a (no slash): the same article, updated in place
+        assert archive.upsert_article(story(f"{SITE}a", "A2", (f"{SITE}x/",))) == "updated"
+        assert archive.db["articles"].count == 3
+        assert archive.article(f"{SITE}a")["url"] == f"{SITE}a/"
+        known = archive.known_articles()
+        assert {known[canonical_url(u)].url for u in (f"{SITE}x", f"{SITE}x/", f"{SITE}сенат", f"{SITE}a")} == {
+            f"{SITE}x/", f"{SITE}{SENAT}/", f"{SITE}a/"}
+        archive.record_missing(f"{SITE}йўқ/", 404, "2025-11-15T06:00:00+00:00")
+        assert archive.missing_since() == {f"{SITE}{quote('йўқ')}/": "2025-11-15T06:00:00+00:00"}
