@@ -16,7 +16,7 @@ import sqlite_utils
 
 from newscrawl.archive import SCHEMA, Archive, _index_folded, content_hash
 from newscrawl.search import search
-from newscrawl.urls import canonical_url
+from newscrawl.urls import article_url, canonical_url
 
 LISTING = "/kr/siyosat/"
 DAY = "/kr/news/2025/11/15/"
@@ -269,3 +269,17 @@ def test_archive_resolves_aliases_and_slash_variants_whatever_the_order(tmp_path
             f"{SITE}x/", f"{SITE}{SENAT}/", f"{SITE}a/"}
         archive.record_missing(f"{SITE}йўқ/", 404, "2025-11-15T06:00:00+00:00")
         assert archive.missing_since() == {f"{SITE}{quote('йўқ')}/": "2025-11-15T06:00:00+00:00"}
+
+
+def test_an_idn_start_url_keeps_its_articles_on_site(tmp_path: Path) -> None:
+    """Requests carry an IDN host in punycode: the spider's allowed domain must be spelled the same way."""
+    from scrapy.utils.test import get_crawler
+    from scrapy.utils.url import url_is_from_any_domain
+
+    from newscrawl.spiders.category import CategorySpider
+
+    crawler = get_crawler(CategorySpider, {"NEWSCRAWL_DB": str(tmp_path / "none.db")})
+    spider = CategorySpider.from_crawler(crawler, start_url="https://Пример.рф/kr/siyosat/", site="none")
+    card = article_url(spider.start_url, "/kr/news/2025/11/15/сенат/")
+    assert card == f"https://xn--e1afmkfd.xn--p1ai{DAY}{SENAT}/"
+    assert url_is_from_any_domain(card, spider.allowed_domains)

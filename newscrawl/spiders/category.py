@@ -55,7 +55,8 @@ class CategorySpider(scrapy.Spider):
         spider.profile = resolve_profile(site, spider.start_url)
         spider.missing_retry = timedelta(hours=settings.getfloat("NEWSCRAWL_MISSING_RETRY_HOURS"))
         spider._read_archive(settings.get("NEWSCRAWL_DB"))
-        spider.allowed_domains = [urlsplit(spider.start_url).hostname or ""]
+        # the host as requests carry it (an IDN host in punycode), or the offsite filter drops every article
+        spider.allowed_domains = [urlsplit(canonical_url(spider.start_url)).hostname or ""]
         return spider
 
     def _resolve_start_url(self, settings: Any, site: str) -> str:
