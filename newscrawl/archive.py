@@ -437,7 +437,8 @@ class Archive:
         """URL -> when it last failed, for links that answered 404/410 and have not been archived since."""
         if not self._urls_canonical:
             return {canonical_url(r["url"]): r["last_failed_at"] for r in self.db.query(
-                "SELECT url, last_failed_at FROM missing_pages WHERE url NOT IN (SELECT url FROM articles)")}
+                "SELECT url, last_failed_at FROM missing_pages WHERE url NOT IN (SELECT url FROM articles) "
+                "ORDER BY last_failed_at")}  # two spellings of one link: the latest failure wins
         return {r["url"]: r["last_failed_at"] for r in self.db.query(
             "SELECT url, last_failed_at FROM missing_pages WHERE url NOT IN (SELECT url FROM articles) "
             "AND url NOT IN (SELECT alias FROM url_aliases)")}

@@ -283,3 +283,14 @@ def test_an_idn_start_url_keeps_its_articles_on_site(tmp_path: Path) -> None:
     card = article_url(spider.start_url, "/kr/news/2025/11/15/сенат/")
     assert card == f"https://xn--e1afmkfd.xn--p1ai{DAY}{SENAT}/"
     assert url_is_from_any_domain(card, spider.allowed_domains)
+
+
+def test_an_archive_not_yet_migrated_is_looked_up_in_canonical_form(tmp_path: Path) -> None:
+    """The spider reads the archive read-only before its run migrates it: no re-fetch of the whole archive."""
+    path = tmp_path / "old.db"
+    old_archive(path)
+    with Archive(path, readonly=True) as archive:
+        known = archive.known_articles()
+        assert {f"{SITE}{SENAT}/", f"{SITE}{SENAT}", f"{SITE}x", f"{SITE}x/", f"{SITE}c?id=3"} <= set(known)
+        assert archive.missing_since() == {f"{SITE}{quote('йўқ')}/": "2025-11-16"}
+        assert archive.schema_version == 5, "a read-only open does not migrate"
