@@ -13,7 +13,7 @@ from parsel import Selector
 from newscrawl.dates import ParsedDate, parse_date_precise
 from newscrawl.items import Article, RelatedLink
 from newscrawl.pages.body import extract_body
-from newscrawl.pages.cards import absolute_url, article_url, page_base
+from newscrawl.pages.cards import absolute_url, page_base
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
 from newscrawl.pages.generic import (breadcrumb_category, generic_author, generic_lead, generic_title, kicker_category,
                                      lead_image, tag_links, visible_date_text)
@@ -21,6 +21,7 @@ from newscrawl.pages.related import related_cards
 from newscrawl.pages.text import block_paragraphs, collapse, strip_label
 from newscrawl.sites import Profile, element_text, select, select_first_text
 from newscrawl.translit import detect_script
+from newscrawl.urls import article_url
 
 PUBLISHED_META = ("article:published_time", "og:published_time")
 PUBLISHED_NAMES = ("pubdate", "publishdate", "date", "dc.date", "dc.date.issued", "article.published",

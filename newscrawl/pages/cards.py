@@ -10,7 +10,7 @@ from parsel import Selector
 
 from newscrawl.dates import parse_date
 from newscrawl.sites import Profile, node_text, select, select_first_text
-from newscrawl.urls import absolute_url, article_url
+from newscrawl.urls import absolute_url as absolute_url, article_url as article_url  # used here, re-exported
 
 NON_ARTICLE_PATH = re.compile(
     r"/(tags?|category|categories|rubric|section|author|authors|search|login|register|about|contacts?|"
@@ -22,8 +22,6 @@ CHROME_ANCESTORS = (
     "ancestor::*[@role='navigation' or @role='banner' or @role='contentinfo']"
 )
 MAX_TIME_TEXT = 60
-
-__all__ = ["Card", "absolute_url", "article_url", "generic_cards", "page_base", "profile_cards", "same_site"]
 
 
 @dataclass
