@@ -92,7 +92,9 @@ def slash_variant(url: str) -> str | None:
     if parts.path in ("", "/"):
         return None
     path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
-    return urlunsplit(parts._replace(path=path))
+    variant = urlunsplit(parts._replace(path=path))
+    # "/;/" -> "/;" would canonicalise to "/", another page: such a path has no slash variant
+    return variant if canonical_url(variant) == variant else None
 
 
 def url_forms(url: str) -> tuple[str, ...]:

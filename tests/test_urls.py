@@ -72,6 +72,7 @@ def test_absolute_url_keeps_tracking_like_parameters_pagination_may_need() -> No
 @pytest.mark.parametrize("url, variant", [
     ("https://kun.uz/x/", "https://kun.uz/x"), ("https://kun.uz/x", "https://kun.uz/x/"),
     ("https://kun.uz/x?id=1", "https://kun.uz/x/?id=1"), ("https://kun.uz/", None),
+    ("https://kun.uz/;/", None),
 ])
 def test_slash_variant(url: str, variant: str | None) -> None:
     assert slash_variant(url) == variant
