@@ -10,6 +10,7 @@ from pathlib import Path
 from newscrawl.archive import Archive
 from newscrawl.cli import add_db_argument, time_argument
 from newscrawl.export import export_articles, export_warc
+from newscrawl.safe_write import atomic_output, check_stream, check_target
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -27,17 +28,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    # The target is checked before the archive is even opened: it must not be the archive or a file beside it.
+    if args.output:
+        check_target(args.output, args.db)
+    else:
+        check_stream(sys.stdout.fileno(), args.db)
     with Archive(args.db, readonly=True) as archive:
         if args.format == "warc":
             if args.output:
-                with open(args.output, "wb") as out:
+                with atomic_output(args.output, db=args.db, binary=True) as out:
                     count = export_warc(archive, out, Path(args.output).name)
             else:
                 count = export_warc(archive, sys.stdout.buffer)
             what = "pages"
         else:
             if args.output:
-                with open(args.output, "w", encoding="utf-8", newline="") as out:
+                with atomic_output(args.output, db=args.db) as out:
                     count = export_articles(archive, out, args.format, since=args.since, until=args.until,
                                             category=args.category)
             else:

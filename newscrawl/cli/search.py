@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument, time_argument
+from newscrawl.cli import SQLITE_MAX_INT, add_db_argument, bounded_int, time_argument
 from newscrawl.search import BRACKETS, search
 
 BOLD = ("\033[1m", "\033[0m")
@@ -20,7 +20,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                     "apostrophe variant find the same articles. See docs/search.md.")
     parser.add_argument("query", nargs="+", help="search words")
     add_db_argument(parser)
-    parser.add_argument("--limit", type=int, default=20, help="most matches to show (default 20, 0 = all)")
+    parser.add_argument("--limit", type=bounded_int(0, SQLITE_MAX_INT), default=20, help="most matches to show (default 20, 0 = all)")
     parser.add_argument("--since", type=time_argument,
                         help="only articles published on or after DATE or DATETIME (Tashkent if no offset)")
     return parser

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from newscrawl.archive import ArchiveError
-from newscrawl.cli import add_db_argument
+from newscrawl.cli import add_db_argument, bounded_int
 
 SETTINGS = {
     "sql_time_limit_ms": "5000",
@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                                "search, canned queries (articles_per_day, mentions_per_week, ...).")
     add_db_argument(parser)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8001, help="port (default: 8001)")
+    parser.add_argument("--port", type=bounded_int(1, 65535), default=8001, help="port (default: 8001)")
     parser.add_argument("--open", action="store_true", help="open a browser window")
     return parser
 
