@@ -51,9 +51,12 @@ def check_target(target: str | Path, db: str | Path | None) -> Path:
     return resolved
 
 
-def check_stream(fd: int, db: str | Path) -> None:
+def check_stream(stream: IO[Any], db: str | Path) -> None:
     """Refuse an already open output (stdout appended to the archive: `>> news.db`) that is one of the archive's files."""
-    stat = os.fstat(fd)
+    try:
+        stat = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # not backed by a file descriptor (captured in tests, say): nothing to harm
+        return
     for archive_file in _archive_files(db):
         try:
             if os.path.samestat(stat, archive_file.stat()):

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         check_target(args.output, args.db)
     else:
-        check_stream(sys.stdout.fileno(), args.db)
+        check_stream(sys.stdout, args.db)
     with Archive(args.db, readonly=True) as archive:
         if args.format == "warc":
             if args.output:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
 
-from newscrawl.archive import ArchiveError
+from newscrawl.archive import Archive
 from newscrawl.cli import add_db_argument, bounded_int
 
+URI_SAFE = re.compile(r"[\w/.\-]+")
 SETTINGS = {
     "sql_time_limit_ms": "5000",
     "truncate_cells_html": "300",
@@ -30,8 +32,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def datasette_argv(db: Path, metadata: Path, host: str, port: int, open_browser: bool = False) -> list[str]:
-    """Arguments for `datasette`: the file opened immutable (read-only) with the newscrawl metadata."""
-    argv = ["serve", "--immutable", str(db), "--metadata", str(metadata), "--host", host, "--port", str(port)]
+    """Arguments for `datasette`: the file as a mutable database, which Datasette opens `mode=ro`: it reads the
+    WAL and takes SQLite's locks, so it shows what a running or killed crawl committed (immutable would not);
+    no write reaches it (newscrawl.datasette makes every connection query_only)."""
+    argv = ["serve", str(db), "--metadata", str(metadata), "--host", host, "--port", str(port)]
     for name, value in SETTINGS.items():
         argv += ["--setting", name, value]
     if open_browser:
@@ -43,9 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from newscrawl.datasette import run_datasette, write_metadata
 
     db = Path(args.db)
-    if not db.is_file():
-        raise ArchiveError(f"archive {db} does not exist")
+    Archive(db, readonly=True).close()  # missing, not an archive, damaged or too new: one line, exit 2
     with tempfile.TemporaryDirectory(prefix="newscrawl-serve-") as tmp:
+        if not URI_SAFE.fullmatch(str(db.resolve())):
+            # Datasette puts the path into a `file:` URI unquoted; a link with a plain name (SQLite follows it,
+            # -wal included) keeps '#', '?' or '%' in the real name from being read as URI syntax.
+            link = Path(tmp) / f"{db.stem if URI_SAFE.fullmatch(db.stem) else 'archive'}.db"
+            link.symlink_to(db.resolve())
+            db = link
         metadata = write_metadata(db.stem, Path(tmp) / "metadata.json")
         print(f"newscrawl serve: http://{args.host}:{args.port}/{db.stem} (read-only, Ctrl-C to stop)",
               file=sys.stderr, flush=True)
