@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -33,6 +34,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_HEADER_SIZE = 100
 SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 MIGRATE_LOCK_SUFFIX = ".migrate-lock"
+# How long a command about to write may spend on SQLite's quick_check up front: all of a small archive, the start
+# of a huge one (damage further in is reported by the query that meets it).
+QUICK_CHECK_SECONDS = 2.0
 
 
 class ArchiveError(RuntimeError):
@@ -150,6 +154,14 @@ def sqlite_uri(path: Path, mode: str) -> str:
     return f"{path.resolve().as_uri()}?mode={mode}"
 
 
+def check_archive(path: str | Path) -> None:
+    """Up front, for a command about to write (before any network or file activity): raise ArchiveError if the
+    file at path exists and is not an archive this code may write to, or is damaged. A missing file is fine."""
+    if Path(path).exists():
+        with Archive(path, readonly=True) as archive:
+            archive.quick_check()
+
+
 def companion_paths(path: str | Path) -> list[Path]:
     """The archive and every file that lives beside it: SQLite's -wal/-shm/-journal, the run lock, the migrate lock."""
     base = Path(path)
@@ -254,6 +266,25 @@ class Archive:
             detail = f"migration {unknown[0]}" if unknown else f"schema version {version}"
             raise ArchiveTooNew(f"archive {self.path} has {detail}, newer than this newscrawl (schema version "
                                 f"{len(known)}); use a newer newscrawl. The file was not changed")
+
+    def quick_check(self, seconds: float = QUICK_CHECK_SECONDS) -> None:
+        """SQLite's `PRAGMA quick_check`, stopped after `seconds`; raises NotAnArchive on damage."""
+        deadline = time.monotonic() + seconds
+        self.db.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            result = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if time.monotonic() > deadline:  # out of time, not damaged: the rest is checked as it is read
+                return
+            raise NotAnArchive(f"archive {self.path} is damaged: {exc}; it was not changed") from exc
+        except sqlite3.DatabaseError as exc:
+            raise NotAnArchive(f"archive {self.path} is damaged: {exc}; it was not changed") from exc
+        finally:
+            self.db.conn.set_progress_handler(None, 0)
+        if result != "ok":
+            result = " ".join(result.split())  # SQLite's report spans lines; the error is one
+            raise NotAnArchive(f"archive {self.path} is damaged ({result}); it was not changed "
+                               "(restore it from a backup)")
 
     def _migrate(self) -> None:
         """Apply pending migrations, one process at a time (the crawl and its worker may open a new file together)."""

@@ -8,9 +8,12 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from newscrawl.dates import time_bound
+
+if TYPE_CHECKING:
+    from newscrawl.archive import Archive
 
 EXIT_USAGE = 2
 # SQLite stores integers in 64 bits: a larger --limit or count cannot even be passed to a query.
@@ -94,6 +97,18 @@ def check_profile(profile: str) -> None:
     from newscrawl.sites import load_profile
     if profile not in ("auto", "none"):
         load_profile(profile)
+
+
+def open_archive(db: str) -> Archive:
+    """The archive opened read-only and quick-checked, so damage is one clear line before any output."""
+    from newscrawl.archive import Archive
+    archive = Archive(db, readonly=True)
+    try:
+        archive.quick_check()
+    except BaseException:
+        archive.close()
+        raise
+    return archive
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:

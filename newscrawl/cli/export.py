@@ -7,8 +7,7 @@ import io
 import sys
 from pathlib import Path
 
-from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument, time_argument
+from newscrawl.cli import add_db_argument, open_archive, time_argument
 from newscrawl.export import export_articles, export_warc
 from newscrawl.safe_write import atomic_output, check_stream, check_target
 
@@ -33,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         check_target(args.output, args.db)
     else:
         check_stream(sys.stdout, args.db)
-    with Archive(args.db, readonly=True) as archive:
+    with open_archive(args.db) as archive:
         if args.format == "warc":
             if args.output:
                 with atomic_output(args.output, db=args.db, binary=True) as out:

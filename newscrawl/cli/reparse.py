@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument, bounded_int, check_profile, date_argument
-from newscrawl.lock import acquire, release
+from newscrawl.cli import add_db_argument, bounded_int, check_profile, date_argument, open_archive
 from newscrawl.extract import extract_article
+from newscrawl.lock import acquire, release
 from newscrawl.pages.text import content_type
 
 COMPARED = ("canonical_url", "title", "lead", "body", "published_at", "published_text", "modified_at", "author",
@@ -73,9 +73,9 @@ def _stored(value: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     check_profile(args.profile)
-    # Checked read-only first: a missing file, another application's database or a newer schema is refused
-    # before the lock file is created beside it.
-    Archive(args.db, readonly=True).close()
+    # Checked read-only first: a missing file, another application's database, a newer schema or a damaged file
+    # is refused before the lock file is created beside it.
+    open_archive(args.db).close()
 
     def waiting(holder: str) -> None:
         print(f"newscrawl reparse: waiting for the crawl (pid {holder}) writing to {args.db} to finish",

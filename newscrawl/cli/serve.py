@@ -8,8 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument, bounded_int
+from newscrawl.cli import add_db_argument, bounded_int, open_archive
 
 URI_SAFE = re.compile(r"[\w/.\-]+")
 SETTINGS = {
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from newscrawl.datasette import run_datasette, write_metadata
 
     db = Path(args.db)
-    Archive(db, readonly=True).close()  # missing, not an archive, damaged or too new: one line, exit 2
+    open_archive(args.db).close()  # missing, not an archive, damaged or too new: one line, exit 2
     with tempfile.TemporaryDirectory(prefix="newscrawl-serve-") as tmp:
         if not URI_SAFE.fullmatch(str(db.resolve())):
             # Datasette puts the path into a `file:` URI unquoted; a link with a plain name (SQLite follows it,

@@ -9,8 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument, bounded_int
+from newscrawl.cli import add_db_argument, bounded_int, open_archive
 from newscrawl.dates import TASHKENT
 
 MAX_CATEGORY_COLUMNS = 6
@@ -29,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    with Archive(args.db, readonly=True) as archive:
+    with open_archive(args.db) as archive:
         print(render(archive.db, weeks=args.weeks))
     return 0
 

@@ -8,6 +8,7 @@ from datetime import date
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
+from newscrawl.archive import ArchiveError, check_archive
 from newscrawl.extensions import FINISHED_EXIT_CODES
 from newscrawl.lock import EXIT_LOCKED, ArchiveLocked, acquire
 from newscrawl.sites import ProfileError, load_profile
@@ -48,4 +49,8 @@ class Command(ScrapyCrawl):
             return str(exc)
         except ValueError as exc:
             return f"bad spider argument: {exc}"
+        try:
+            check_archive(self.settings.get("NEWSCRAWL_DB"))
+        except ArchiveError as exc:
+            return str(exc)
         return None
