@@ -12,9 +12,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, TextIO, cast
 
 from newscrawl.archive import companion_paths
 
@@ -63,6 +63,16 @@ def check_stream(stream: IO[Any], db: str | Path) -> None:
                 raise UnsafeTarget(f"refusing to write to standard output: it is the archive {db}")
         except FileNotFoundError:
             continue
+
+
+def atomic_text(target: str | Path, *, db: str | Path | None = None) -> AbstractContextManager[TextIO]:
+    """atomic_output for text (UTF-8, newlines as written)."""
+    return cast(AbstractContextManager[TextIO], atomic_output(target, db=db))
+
+
+def atomic_binary(target: str | Path, *, db: str | Path | None = None) -> AbstractContextManager[BinaryIO]:
+    """atomic_output for bytes."""
+    return cast(AbstractContextManager[BinaryIO], atomic_output(target, db=db, binary=True))
 
 
 @contextmanager

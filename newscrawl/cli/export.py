@@ -9,7 +9,7 @@ from pathlib import Path
 
 from newscrawl.cli import add_db_argument, open_archive, time_argument
 from newscrawl.export import export_articles, export_warc
-from newscrawl.safe_write import atomic_output, check_stream, check_target
+from newscrawl.safe_write import atomic_binary, atomic_text, check_stream, check_target
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -35,14 +35,14 @@ def run(args: argparse.Namespace) -> int:
     with open_archive(args.db) as archive:
         if args.format == "warc":
             if args.output:
-                with atomic_output(args.output, db=args.db, binary=True) as out:
-                    count = export_warc(archive, out, Path(args.output).name)
+                with atomic_binary(args.output, db=args.db) as binary:
+                    count = export_warc(archive, binary, Path(args.output).name)
             else:
                 count = export_warc(archive, sys.stdout.buffer)
             what = "pages"
         else:
             if args.output:
-                with atomic_output(args.output, db=args.db) as out:
+                with atomic_text(args.output, db=args.db) as out:
                     count = export_articles(archive, out, args.format, since=args.since, until=args.until,
                                             category=args.category)
             else:
