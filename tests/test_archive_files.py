@@ -156,12 +156,15 @@ def test_interrupted_export_leaves_the_previous_output_intact(big_archive: Path,
     assert process.poll() is None, "export finished before it could be interrupted"
     process.send_signal(getattr(signal, how))
     process.wait(timeout=30)
+    stderr = process.stderr.read()
     process.stderr.close()
-    assert process.returncode != 0
     assert out.read_bytes() == b"previous export"
     partial = list(tmp_path.glob("*.partial"))
-    if how == "SIGINT":  # an exception (Ctrl-C) removes the temporary file; kill -9 cannot, it is named .partial
+    if how == "SIGINT":  # Ctrl-C: one line, exit 130, the temporary file removed
+        assert process.returncode == 130 and stderr == "newscrawl export: interrupted\n", stderr
         assert partial == []
+    else:  # kill -9 cannot clean up: the leftover is visibly a .partial file beside an intact target
+        assert process.returncode == -signal.SIGKILL and len(partial) == 1
 
 
 def test_savefixture_names_cannot_leave_their_folder(tmp_path: Path) -> None:
@@ -217,6 +220,14 @@ def test_bad_option_is_one_line_before_any_file_activity(tmp_path: Path, args: t
     result = newscrawl(*args, *db_args, cwd=tmp_path)
     assert_one_line(result, f"newscrawl {args[0]}: error: argument {option}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_read_commands_refuse_an_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "news.db").touch()
+    for command in ("search x", "stats", "export", "serve", "reparse"):
+        result = newscrawl(*command.split(), "--db", "news.db", cwd=tmp_path)
+        assert_one_line(result, f"newscrawl {command.split()[0]}: archive news.db is empty")
+    assert [p.name for p in tmp_path.iterdir()] == ["news.db"] and (tmp_path / "news.db").stat().st_size == 0
 
 
 @pytest.mark.parametrize("command", ["search x", "stats", "export", "export --format warc", "serve", "reparse"])

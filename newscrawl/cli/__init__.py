@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from newscrawl.archive import Archive
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # what a shell reports for a process ended by SIGINT
 # SQLite stores integers in 64 bits: a larger --limit or count cannot even be passed to a query.
 SQLITE_MAX_INT = 2**63 - 1
 
@@ -101,10 +102,12 @@ def check_profile(profile: str) -> None:
 
 def open_archive(db: str) -> Archive:
     """The archive opened read-only and quick-checked, so damage is one clear line before any output."""
-    from newscrawl.archive import Archive
+    from newscrawl.archive import SCHEMA, Archive, ArchiveError
     archive = Archive(db, readonly=True)
     try:
         archive.quick_check()
+        if not SCHEMA.applied(archive.db):
+            raise ArchiveError(f"archive {db} is empty: nothing has been crawled into it yet")
     except BaseException:
         archive.close()
         raise
@@ -124,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: output files are left as they were (safe_write), no traceback
+        print(f"newscrawl {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a clear one-line error instead of a traceback
         from newscrawl.archive import ArchiveError
         from newscrawl.lock import EXIT_LOCKED, ArchiveLocked
