@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -421,6 +422,15 @@ def serve(archive: Path) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
         process.stderr.close()
+
+
+def test_serve_bad_listen_address_is_one_line(archive: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = newscrawl("serve", "--db", str(archive), "--port", str(port), timeout=30)
+    assert_one_line(result, f"newscrawl serve: cannot listen on 127.0.0.1:{port}")
+    result = newscrawl("serve", "--db", str(archive), "--host", "192.0.2.1", "--port", "1", timeout=30)
+    assert_one_line(result, "newscrawl serve: cannot listen on 192.0.2.1:1")
 
 
 def served_count(base: str) -> int:

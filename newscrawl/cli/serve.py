@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -42,11 +43,21 @@ def datasette_argv(db: Path, metadata: Path, host: str, port: int, open_browser:
     return argv
 
 
+def check_listen(host: str, port: int) -> None:
+    """Bind once up front, so a bad --host or a taken --port is one line and exit 2, not Datasette's startup log."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from newscrawl.datasette import run_datasette, write_metadata
 
     db = Path(args.db)
     open_archive(args.db).close()  # missing, not an archive, damaged or too new: one line, exit 2
+    check_listen(args.host, args.port)
     with tempfile.TemporaryDirectory(prefix="newscrawl-serve-") as tmp:
         if not URI_SAFE.fullmatch(str(db.resolve())):
             # Datasette puts the path into a `file:` URI unquoted; a link with a plain name (SQLite follows it,
