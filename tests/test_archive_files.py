@@ -351,7 +351,10 @@ def test_reparse_waits_for_a_running_crawl(archive: Path) -> None:
             assert crawl.poll() is None and time.monotonic() < deadline, "the crawl should take the lock"
             time.sleep(0.05)
         reparse = newscrawl("reparse", "--db", str(archive), timeout=240)
-        crawl_ended_first = crawl.poll() is not None
+        # The crawl records its finished row, then releases the lock: reparse can only have run after that.
+        conn = sqlite3.connect(f"{archive.resolve().as_uri()}?mode=ro", uri=True)
+        last_crawl = conn.execute("SELECT status, finished_at FROM crawls ORDER BY id DESC LIMIT 1").fetchone()
+        conn.close()
     finally:
         crawl.wait(timeout=240)
         crawl_err = crawl.stderr.read()
@@ -360,7 +363,7 @@ def test_reparse_waits_for_a_running_crawl(archive: Path) -> None:
     assert reparse.returncode == 0, reparse.stderr[-3000:]
     assert "Traceback" not in reparse.stderr and "locked" not in reparse.stderr
     assert f"waiting for the crawl (pid {crawl.pid}) writing to {archive} to finish" in reparse.stderr
-    assert crawl_ended_first, "reparse only wrote once the crawl had finished"
+    assert last_crawl[0] == "ok" and last_crawl[1], "reparse only ran once the crawl had finished"
     assert reparse.stdout.startswith("reparsed ") and article_count(archive) == count
 
 
