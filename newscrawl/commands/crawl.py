@@ -30,6 +30,12 @@ class Command(ScrapyCrawl):
             print(f"newscrawl: {exc}", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
             return
+        try:  # under the lock (a locked run touches nothing), before any request
+            check_archive(self.settings.get("NEWSCRAWL_DB"))
+        except ArchiveError as exc:
+            print(f"newscrawl: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         super().run(args, opts)
         if self.exitcode:
             return
@@ -49,8 +55,4 @@ class Command(ScrapyCrawl):
             return str(exc)
         except ValueError as exc:
             return f"bad spider argument: {exc}"
-        try:
-            check_archive(self.settings.get("NEWSCRAWL_DB"))
-        except ArchiveError as exc:
-            return str(exc)
         return None
