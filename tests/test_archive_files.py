@@ -394,7 +394,7 @@ import json, os, signal, sys
 from newscrawl.archive import Archive
 archive = Archive(sys.argv[1])
 for i in range(int(sys.argv[2])):
-    archive.upsert_article({"url": f"http://127.0.0.1/live/{sys.argv[3]}/{i}/", "title": f"Live {i}",
+    archive.upsert_article({"url": f"http://127.0.0.1/live/{sys.argv[3]}/{i}/", "title": f"Live {i}{sys.argv[5]}",
                             "fetched_at": "2026-01-01T00:00:00+00:00", "published_at": "2026-01-01T10:00:00+05:00",
                             "extraction": {}, "problems": [], "tags": []})
 print("written", flush=True)
@@ -442,8 +442,8 @@ def served_count(base: str) -> int:
     return json.loads(body)[0]["n"]
 
 
-def write_articles(db: Path, n: int, tag: str, how: str) -> subprocess.Popen[str]:
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(n), tag, how], cwd=ROOT,
+def write_articles(db: Path, n: int, tag: str, how: str, title: str = "") -> subprocess.Popen[str]:
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(n), tag, how, title], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert writer.stdout.readline().strip() == "written"
     return writer
@@ -488,6 +488,16 @@ def test_serve_follows_a_writer_while_it_writes(archive: Path, serve: str) -> No
         second.wait(timeout=30)
         second.stdout.close()
         assert served_count(serve) == count + 8
+        # An edit of articles the open writer stored: the canned query shows new titles beside their version counts.
+        edit = write_articles(archive, 5, "running", "exit", title=" (edited)")
+        edit.stdin.close()
+        edit.wait(timeout=30)
+        edit.stdout.close()
+        status, body = get(f"{serve}/news/changed_after_publication.json?_shape=array&_size=max")
+        assert status == 200, body[:500]
+        changed = {r["url"]: r for r in json.loads(body) if "/live/running/" in r["url"]}
+        assert len(changed) == 5
+        assert all(r["earlier_versions"] == 1 and r["title"].endswith(" (edited)") for r in changed.values())
     finally:
         writer.stdin.close()
         writer.wait(timeout=30)
