@@ -427,6 +427,32 @@ def serve(archive: Path) -> Iterator[str]:
         process.stderr.close()
 
 
+def test_serve_with_reserved_characters_in_the_path(archive: Path) -> None:
+    weird = archive.parent / "news #1?x=%41.db"
+    archive.rename(weird)
+    port = free_port()
+    process = subprocess.Popen([*CLI, "serve", "--db", str(weird), "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(f"{base}/-/versions.json")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()[-2000:]
+            time.sleep(0.1)
+        status, body = get(f"{base}/archive.json?sql=select+count(*)+as+n+from+articles&_shape=array")
+        assert status == 200 and json.loads(body)[0]["n"] == article_count(weird) > 0, body[:500]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stderr.close()
+    assert {p.name for p in weird.parent.iterdir()} <= {weird.name, weird.name + "-wal", weird.name + "-shm"}
+
+
 def test_serve_bad_listen_address_is_one_line(archive: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
