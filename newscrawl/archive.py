@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from newscrawl.lock import lock_path
 from newscrawl.translit import fold
 from newscrawl.urls import canonical_url, url_forms
 
@@ -28,8 +30,30 @@ RELATED_COLUMNS = ("url", "title", "category", "published_at", "published_precis
                    "image_url", "position")
 RAW_COMPRESSION = "gzip"
 
+# What the first bytes of every SQLite 3 database file are (https://www.sqlite.org/fileformat.html).
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_HEADER_SIZE = 100
+SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+MIGRATE_LOCK_SUFFIX = ".migrate-lock"
+# How long a command about to write may spend on SQLite's quick_check up front: all of a small archive, the start
+# of a huge one (damage further in is reported by the query that meets it).
+QUICK_CHECK_SECONDS = 2.0
+
+
 class ArchiveError(RuntimeError):
     """The archive file cannot be opened or written; the message names the file."""
+
+
+class ArchiveMissing(ArchiveError):
+    """A command that only reads (or only updates) was given a path with no archive."""
+
+
+class NotAnArchive(ArchiveError):
+    """The file is not SQLite, is damaged, or is some other application's database: nothing touched it."""
+
+
+class ArchiveTooNew(ArchiveError):
+    """The archive was migrated by a newer newscrawl: this code must not read its schema as its own or write to it."""
 
 @SCHEMA(name="0001_articles")
 def _m0001_articles(db: sqlite_utils.Database) -> None:
@@ -218,6 +242,59 @@ def _index_folded(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     db.execute("INSERT INTO articles_search (rowid, title, lead, body) VALUES (?, ?, ?, ?)",
                [row["id"], fold(row.get("title") or ""), fold(row.get("lead") or ""), fold(row.get("body") or "")])
 
+def known_migrations() -> list[str]:
+    """The names of every migration this code knows, in order (all of them are pending on an empty database)."""
+    return [m.name for m in SCHEMA.pending(sqlite_utils.Database(memory=True))]
+
+
+def sqlite_uri(path: Path, mode: str) -> str:
+    """A `file:` URI for path with every reserved character quoted (as_uri percent-encodes '#', '?', '%')."""
+    return f"{path.resolve().as_uri()}?mode={mode}"
+
+
+def check_archive(path: str | Path) -> None:
+    """Up front, for a command about to write (before any network or file activity): raise ArchiveError if the
+    file at path exists and is not an archive this code may write to, or is damaged. A missing file is fine."""
+    if Path(path).exists():
+        with Archive(path, readonly=True) as archive:
+            archive.quick_check()
+
+
+def companion_paths(path: str | Path) -> list[Path]:
+    """The archive and every file that lives beside it: SQLite's -wal/-shm/-journal, the run lock, the migrate lock."""
+    base = Path(path)
+    return [base, *(Path(f"{base}{suffix}") for suffix in SQLITE_COMPANION_SUFFIXES),
+            Path(f"{base}{MIGRATE_LOCK_SUFFIX}"), lock_path(base)]
+
+
+def check_file(path: Path) -> None:
+    """Cheap checks SQLite itself postpones until some query touches the damage: a file that is not SQLite at
+    all, and a truncated one (shorter than the page count its header states). Reads only the 100-byte header."""
+    if path.exists() and not path.is_file():
+        raise NotAnArchive(f"archive {path} is not a file")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    if size == 0:  # SQLite's own empty database: a new archive
+        return
+    with open(path, "rb") as handle:
+        header = handle.read(SQLITE_HEADER_SIZE)
+    if len(header) < SQLITE_HEADER_SIZE or not header.startswith(SQLITE_MAGIC):
+        raise NotAnArchive(f"archive {path} is not a SQLite database (not a newscrawl archive, or damaged); "
+                           "it was not changed")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    header_valid = header[24:28] == header[92:96] and page_count > 0
+    # With a non-empty WAL the file may legitimately lag its header (a checkpoint cut short); SQLite repairs that.
+    wal = Path(f"{path}-wal")
+    wal_pending = wal.exists() and wal.stat().st_size > 0
+    if header_valid and not wal_pending and size < page_count * page_size:
+        raise NotAnArchive(f"archive {path} is truncated: {size} bytes where its header says "
+                           f"{page_count * page_size}; it was not changed (restore it from a backup)")
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -233,28 +310,83 @@ class KnownArticle:
 class Archive:
     """An open archive file. Every write is one transaction, so a killed process leaves a consistent file."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True) -> None:
+        """Open (readonly: never write, never create) or open-and-migrate the archive at path.
+
+        With create=False a missing file is an error instead of a new archive. Whatever the mode, a file that
+        is not a newscrawl archive, or that a newer newscrawl has migrated, raises before anything is written.
+        """
         self.path = Path(path)
+        must_exist = readonly or not create
+        if must_exist and not self.path.exists():
+            raise ArchiveMissing(f"archive {self.path} does not exist")
+        check_file(self.path)
+        if not must_exist:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn: sqlite3.Connection | None = None
         try:
-            if readonly:
-                if not self.path.exists():
-                    raise ArchiveError(f"archive {self.path} does not exist")
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            # A URI (quoted, so '#', '?' and '%' in a name stay part of the name) whenever the file must
+            # already exist: mode=ro / mode=rw make SQLite refuse instead of creating an empty file.
+            if must_exist:
+                conn = sqlite3.connect(sqlite_uri(self.path, "ro" if readonly else "rw"), uri=True)
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(str(self.path))
             conn.execute("PRAGMA busy_timeout = 10000")
             self.db = sqlite_utils.Database(conn)
+            self._check_schema()
             if not readonly:
                 self.db.enable_wal()
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"archive {self.path}: {exc}") from exc
+            if conn is not None:
+                conn.close()
+            raise NotAnArchive(f"archive {self.path} cannot be read: {exc} (not a newscrawl archive, or "
+                               "damaged; it was not changed)") from exc
+        except ArchiveError:
+            if conn is not None:
+                conn.close()
+            raise
+
+    def _check_schema(self) -> None:
+        """Refuse some other application's database, and a schema newer than this code, before any write."""
+        tables = [name for name in self.db.table_names()
+                  if name != Migrations.migrations_table and not name.startswith("sqlite_")]
+        applied = [m.name for m in SCHEMA.applied(self.db)]
+        if tables and not applied:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise NotAnArchive(f"archive {self.path} is a SQLite database but not a newscrawl archive "
+                               f"(tables: {shown}); refusing to touch it")
+        known = known_migrations()
+        unknown = [name for name in applied if name not in known]
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if unknown or version > len(known):
+            detail = f"migration {unknown[0]}" if unknown else f"schema version {version}"
+            raise ArchiveTooNew(f"archive {self.path} has {detail}, newer than this newscrawl (schema version "
+                                f"{len(known)}); use a newer newscrawl. The file was not changed")
+
+    def quick_check(self, seconds: float = QUICK_CHECK_SECONDS) -> None:
+        """SQLite's `PRAGMA quick_check`, stopped after `seconds`; raises NotAnArchive on damage."""
+        deadline = time.monotonic() + seconds
+        self.db.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            result = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if time.monotonic() > deadline:  # out of time, not damaged: the rest is checked as it is read
+                return
+            raise NotAnArchive(f"archive {self.path} is damaged: {exc}; it was not changed") from exc
+        except sqlite3.DatabaseError as exc:
+            raise NotAnArchive(f"archive {self.path} is damaged: {exc}; it was not changed") from exc
+        finally:
+            self.db.conn.set_progress_handler(None, 0)
+        if result != "ok":
+            result = " ".join(result.split())  # SQLite's report spans lines; the error is one
+            raise NotAnArchive(f"archive {self.path} is damaged ({result}); it was not changed "
+                               "(restore it from a backup)")
 
     def _migrate(self) -> None:
         """Apply pending migrations, one process at a time (the crawl and its worker may open a new file together)."""
-        with open(f"{self.path}.migrate-lock", "a+") as guard:
+        with open(f"{self.path}{MIGRATE_LOCK_SUFFIX}", "a+") as guard:
             fcntl.flock(guard, fcntl.LOCK_EX)
             if SCHEMA.pending(self.db):
                 SCHEMA.apply(self.db)

@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from newscrawl.dates import time_bound
+
+if TYPE_CHECKING:
+    from newscrawl.archive import Archive
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # what a shell reports for a process ended by SIGINT
+# SQLite stores integers in 64 bits: a larger --limit or count cannot even be passed to a query.
+SQLITE_MAX_INT = 2**63 - 1
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a usage error on one line (which option, what is wrong), for cron mail and scripts."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 SUBCOMMANDS = ("crawl", "search", "stats", "export", "reparse", "extract", "savefixture", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newscrawl", description="Crawl a news category into a SQLite archive "
+    parser = Parser(prog="newscrawl", description="Crawl a news category into a SQLite archive "
                                      "and work with the archive.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
@@ -23,12 +42,76 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def time_argument(text: str) -> str:
-    """argparse type for --since/--until: a date or an ISO datetime, checked up front."""
+    """argparse type for --since/--until: a date or an ISO datetime, checked up front (as either bound)."""
     try:
         time_bound(text)
+        time_bound(text, end_of_day=True)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range") from None
     return text
+
+
+def date_argument(text: str) -> str:
+    """argparse type for a plain YYYY-MM-DD date."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+    return text
+
+
+def datetime_argument(text: str) -> datetime:
+    """argparse type for an ISO 8601 datetime."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 datetime: {text!r}") from None
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """argparse type for an integer in [low, high] (no overflow deeper down: SQLite, timedelta, ports)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({low} to {high})")
+        return value
+    return parse
+
+
+def checked(validate: Callable[[str], Any]) -> Callable[[str], Any]:
+    """argparse type from a validator that raises ValueError with a message."""
+    def parse(text: str) -> Any:
+        try:
+            return validate(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
+
+
+def check_profile(profile: str) -> None:
+    """Load a named/TOML profile once up front, so a bad one fails before any file or network activity."""
+    from newscrawl.sites import load_profile
+    if profile not in ("auto", "none"):
+        load_profile(profile)
+
+
+def open_archive(db: str) -> Archive:
+    """The archive opened read-only and quick-checked, so damage is one clear line before any output."""
+    from newscrawl.archive import SCHEMA, Archive, ArchiveError
+    archive = Archive(db, readonly=True)
+    try:
+        archive.quick_check()
+        if not SCHEMA.applied(archive.db):
+            raise ArchiveError(f"archive {db} is empty: nothing has been crawled into it yet")
+    except BaseException:
+        archive.close()
+        raise
+    return archive
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -44,11 +127,22 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: output files are left as they were (safe_write), no traceback
+        print(f"newscrawl {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a clear one-line error instead of a traceback
         from newscrawl.archive import ArchiveError
-        if isinstance(exc, (ArchiveError, FileNotFoundError, ValueError)):
+        from newscrawl.lock import EXIT_LOCKED, ArchiveLocked
+        if isinstance(exc, ArchiveLocked):
             print(f"newscrawl {args.command}: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_LOCKED
+        if isinstance(exc, sqlite3.DatabaseError):  # damage SQLite found only when a query reached it
+            exc = ArchiveError(f"archive {getattr(args, 'db', '')} cannot be read: {exc}")
+        if isinstance(exc, OSError) and exc.strerror:
+            exc = ValueError(f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror)
+        if isinstance(exc, (ArchiveError, ValueError, OverflowError)):
+            print(f"newscrawl {args.command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         raise
 
 

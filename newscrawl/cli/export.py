@@ -7,9 +7,9 @@ import io
 import sys
 from pathlib import Path
 
-from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument, time_argument
+from newscrawl.cli import add_db_argument, open_archive, time_argument
 from newscrawl.export import export_articles, export_warc
+from newscrawl.safe_write import atomic_binary, atomic_text, check_stream, check_target
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -27,17 +27,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    with Archive(args.db, readonly=True) as archive:
+    # The target is checked before the archive is even opened: it must not be the archive or a file beside it.
+    if args.output:
+        check_target(args.output, args.db)
+    else:
+        check_stream(sys.stdout, args.db)
+    with open_archive(args.db) as archive:
         if args.format == "warc":
             if args.output:
-                with open(args.output, "wb") as out:
-                    count = export_warc(archive, out, Path(args.output).name)
+                with atomic_binary(args.output, db=args.db) as binary:
+                    count = export_warc(archive, binary, Path(args.output).name)
             else:
                 count = export_warc(archive, sys.stdout.buffer)
             what = "pages"
         else:
             if args.output:
-                with open(args.output, "w", encoding="utf-8", newline="") as out:
+                with atomic_text(args.output, db=args.db) as out:
                     count = export_articles(archive, out, args.format, since=args.since, until=args.until,
                                             category=args.category)
             else:

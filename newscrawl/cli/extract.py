@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from newscrawl.cli import check_profile, datetime_argument
 from newscrawl.extract import extract_article
 
 
@@ -24,12 +25,12 @@ def add_page_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="the page's URL when SOURCE is a file (default: file:// URL)")
     parser.add_argument("--profile", default="auto", help="site profile name or TOML path; 'auto' matches the "
                         "URL's host, 'none' uses only metadata and generic layers (default: auto)")
-    parser.add_argument("--fetched-at", help="fetch time for relative dates (ISO 8601; default: now)")
+    parser.add_argument("--fetched-at", type=datetime_argument, help="fetch time for relative dates (ISO 8601; default: now)")
 
 
 def load_page(args: argparse.Namespace) -> tuple[bytes, str, str | None, datetime]:
     """The page's bytes, its URL, its Content-Type and the fetch time, from a file or over HTTP."""
-    fetched_at = datetime.fromisoformat(args.fetched_at) if args.fetched_at else datetime.now(timezone.utc)
+    fetched_at = args.fetched_at or datetime.now(timezone.utc)
     if args.source.startswith(("http://", "https://")):
         request = urllib.request.Request(args.source, headers={"User-Agent": "newscrawl-extract/0.1"})
         try:
@@ -43,6 +44,7 @@ def load_page(args: argparse.Namespace) -> tuple[bytes, str, str | None, datetim
 
 
 def extracted(args: argparse.Namespace) -> tuple[bytes, str, datetime, dict[str, Any]]:
+    check_profile(args.profile)
     body, url, content_type, fetched_at = load_page(args)
     return body, url, fetched_at, extract_article(body, url, fetched_at, profile=args.profile,
                                                   content_type=content_type)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime
 from typing import Any
 
 from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument
+from newscrawl.cli import add_db_argument, bounded_int, check_profile, date_argument, open_archive
 from newscrawl.extract import extract_article
+from newscrawl.lock import acquire, release
 from newscrawl.pages.text import content_type
 
 COMPARED = ("canonical_url", "title", "lead", "body", "published_at", "published_text", "modified_at", "author",
@@ -19,9 +21,12 @@ COMPARED = ("canonical_url", "title", "lead", "body", "published_at", "published
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("reparse", help="re-extract stored pages and update articles in place")
     add_db_argument(parser)
-    parser.add_argument("--since", help="only pages fetched on or after this date (YYYY-MM-DD)")
+    parser.add_argument("--since", type=date_argument, help="only pages fetched on or after this date (YYYY-MM-DD)")
     parser.add_argument("--url", help="only this article URL")
     parser.add_argument("--profile", default="auto", help="site profile (default: match each URL's host)")
+    parser.add_argument("--wait", type=bounded_int(0, 10**7), metavar="SECONDS",
+                        help="while a crawl is writing to the archive, wait at most this long for it to finish, "
+                             "then exit 75 (default: wait as long as it runs; 0: do not wait)")
     return parser
 
 
@@ -67,8 +72,22 @@ def _stored(value: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Archive(args.db) as archive:
-        pages, changed, fields = reparse(archive, since=args.since, url=args.url, profile=args.profile)
+    check_profile(args.profile)
+    # Checked read-only first: a missing file, another application's database, a newer schema or a damaged file
+    # is refused before the lock file is created beside it.
+    open_archive(args.db).close()
+
+    def waiting(holder: str) -> None:
+        print(f"newscrawl reparse: waiting for the crawl (pid {holder}) writing to {args.db} to finish",
+              file=sys.stderr, flush=True)
+
+    # The crawl's own lock: one writer at a time, so reparse never meets "database is locked" mid-way.
+    acquire(args.db, wait=float("inf") if args.wait is None else args.wait, on_wait=waiting)
+    try:
+        with Archive(args.db, create=False) as archive:
+            pages, changed, fields = reparse(archive, since=args.since, url=args.url, profile=args.profile)
+    finally:
+        release(args.db)
     detail = ", ".join(f"{k} {v}" for k, v in sorted(fields.items(), key=lambda kv: -kv[1])) or "no field changed"
     print(f"reparsed {pages} pages: {changed} articles changed ({detail})")
     return 0

@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from newscrawl.cli import checked
 from newscrawl.cli.extract import add_page_arguments, extracted
+from newscrawl.safe_write import atomic_output, inside, safe_name
 
 FIXTURES = Path("tests/fixtures/pages")
 
@@ -15,20 +17,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser = subparsers.add_parser("savefixture", help="save a page + its current output under "
                                    "tests/fixtures/pages/<site>/<case>/ (then fix expected.json if needed)")
     add_page_arguments(parser)
-    parser.add_argument("--site", default="generic", help="fixture group, usually the profile name")
-    parser.add_argument("--name", required=True, help="case name, e.g. no-lead or redesign-2026")
+    parser.add_argument("--site", default="generic", type=checked(safe_name),
+                        help="fixture group, usually the profile name (one plain name)")
+    parser.add_argument("--name", required=True, type=checked(safe_name),
+                        help="case name, e.g. no-lead or redesign-2026 (one plain name)")
     parser.add_argument("--dir", default=str(FIXTURES), help=f"fixtures root (default: {FIXTURES})")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    case = inside(args.dir, args.site, args.name)  # before fetching: a bad target costs no request
     body, url, fetched_at, article = extracted(args)
-    case = Path(args.dir) / args.site / args.name
     case.mkdir(parents=True, exist_ok=True)
-    (case / "page.html").write_bytes(body)
-    (case / "url.txt").write_text(url + "\n", encoding="utf-8")
-    (case / "fetched_at.txt").write_text(fetched_at.isoformat() + "\n", encoding="utf-8")
-    (case / "profile.txt").write_text(args.profile + "\n", encoding="utf-8")
-    (case / "expected.json").write_text(json.dumps(article, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    files: dict[str, str | bytes] = {
+        "page.html": body, "url.txt": url + "\n", "fetched_at.txt": fetched_at.isoformat() + "\n",
+        "profile.txt": args.profile + "\n", "expected.json": json.dumps(article, ensure_ascii=False, indent=2) + "\n",
+    }
+    for name, content in files.items():
+        with atomic_output(case / name, binary=isinstance(content, bytes)) as out:
+            out.write(content)
     print(f"saved {case}: check expected.json, then `pytest tests/test_fixture_pages.py` guards it")
     return 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument, time_argument
+from newscrawl.cli import SQLITE_MAX_INT, add_db_argument, bounded_int, open_archive, time_argument
 from newscrawl.search import BRACKETS, search
 
 BOLD = ("\033[1m", "\033[0m")
@@ -20,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                     "apostrophe variant find the same articles. See docs/search.md.")
     parser.add_argument("query", nargs="+", help="search words")
     add_db_argument(parser)
-    parser.add_argument("--limit", type=int, default=20, help="most matches to show (default 20, 0 = all)")
+    parser.add_argument("--limit", type=bounded_int(0, SQLITE_MAX_INT), default=20, help="most matches to show (default 20, 0 = all)")
     parser.add_argument("--since", type=time_argument,
                         help="only articles published on or after DATE or DATETIME (Tashkent if no offset)")
     return parser
@@ -28,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     highlight = BOLD if sys.stdout.isatty() else BRACKETS
-    with Archive(args.db, readonly=True) as archive:
+    with open_archive(args.db) as archive:
         hits = search(archive.db, " ".join(args.query), limit=args.limit or None, since=args.since,
                       highlight=highlight)
     if not hits:

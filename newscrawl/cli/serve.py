@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
+import socket
 import sys
 import tempfile
 from pathlib import Path
 
-from newscrawl.archive import ArchiveError
-from newscrawl.cli import add_db_argument
+from newscrawl.cli import add_db_argument, bounded_int, open_archive
 
+URI_SAFE = re.compile(r"[\w/.\-]+")
 SETTINGS = {
     "sql_time_limit_ms": "5000",
     "truncate_cells_html": "300",
@@ -24,14 +26,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                                "search, canned queries (articles_per_day, mentions_per_week, ...).")
     add_db_argument(parser)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8001, help="port (default: 8001)")
+    parser.add_argument("--port", type=bounded_int(1, 65535), default=8001, help="port (default: 8001)")
     parser.add_argument("--open", action="store_true", help="open a browser window")
     return parser
 
 
 def datasette_argv(db: Path, metadata: Path, host: str, port: int, open_browser: bool = False) -> list[str]:
-    """Arguments for `datasette`: the file opened immutable (read-only) with the newscrawl metadata."""
-    argv = ["serve", "--immutable", str(db), "--metadata", str(metadata), "--host", host, "--port", str(port)]
+    """Arguments for `datasette`: the file as a mutable database, which Datasette opens `mode=ro`: it reads the
+    WAL and takes SQLite's locks, so it shows what a running or killed crawl committed (immutable would not);
+    no write reaches it (newscrawl.datasette makes every connection query_only)."""
+    argv = ["serve", str(db), "--metadata", str(metadata), "--host", host, "--port", str(port)]
     for name, value in SETTINGS.items():
         argv += ["--setting", name, value]
     if open_browser:
@@ -39,13 +43,28 @@ def datasette_argv(db: Path, metadata: Path, host: str, port: int, open_browser:
     return argv
 
 
+def check_listen(host: str, port: int) -> None:
+    """Bind once up front, so a bad --host or a taken --port is one line and exit 2, not Datasette's startup log."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from newscrawl.datasette import run_datasette, write_metadata
 
     db = Path(args.db)
-    if not db.is_file():
-        raise ArchiveError(f"archive {db} does not exist")
+    open_archive(args.db).close()  # missing, not an archive, damaged or too new: one line, exit 2
+    check_listen(args.host, args.port)
     with tempfile.TemporaryDirectory(prefix="newscrawl-serve-") as tmp:
+        if not URI_SAFE.fullmatch(str(db.resolve())):
+            # Datasette puts the path into a `file:` URI unquoted; a link with a plain name (SQLite follows it,
+            # -wal included) keeps '#', '?' or '%' in the real name from being read as URI syntax.
+            link = Path(tmp) / f"{db.stem if URI_SAFE.fullmatch(db.stem) else 'archive'}.db"
+            link.symlink_to(db.resolve())
+            db = link
         metadata = write_metadata(db.stem, Path(tmp) / "metadata.json")
         print(f"newscrawl serve: http://{args.host}:{args.port}/{db.stem} (read-only, Ctrl-C to stop)",
               file=sys.stderr, flush=True)

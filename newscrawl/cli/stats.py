@@ -9,11 +9,11 @@ from typing import Any
 
 import sqlite_utils
 
-from newscrawl.archive import Archive
-from newscrawl.cli import add_db_argument
+from newscrawl.cli import add_db_argument, bounded_int, open_archive
 from newscrawl.dates import TASHKENT
 
 MAX_CATEGORY_COLUMNS = 6
+MAX_WEEKS = 5200  # a century: one line per day is already more than anyone reads
 OTHER = "other"
 
 
@@ -22,14 +22,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                    description="Print articles per publication day (Tashkent date) and category "
                                                "for the last weeks, then the last 10 crawl runs.")
     add_db_argument(parser)
-    parser.add_argument("--weeks", type=int, default=4, help="how many weeks back from today (default: 4)")
+    parser.add_argument("--weeks", type=bounded_int(1, MAX_WEEKS), default=4,
+                        help=f"how many weeks back from today (default: 4, at most {MAX_WEEKS})")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.weeks < 1:
-        raise ValueError("--weeks must be at least 1")
-    with Archive(args.db, readonly=True) as archive:
+    with open_archive(args.db) as archive:
         print(render(archive.db, weeks=args.weeks))
     return 0
 

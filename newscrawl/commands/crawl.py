@@ -8,6 +8,7 @@ from datetime import date
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
+from newscrawl.archive import ArchiveError, check_archive
 from newscrawl.extensions import FINISHED_EXIT_CODES
 from newscrawl.lock import EXIT_LOCKED, ArchiveLocked, acquire
 from newscrawl.sites import ProfileError, load_profile
@@ -28,6 +29,12 @@ class Command(ScrapyCrawl):
         except ArchiveLocked as exc:
             print(f"newscrawl: {exc}", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
+            return
+        try:  # under the lock (a locked run touches nothing), before any request
+            check_archive(self.settings.get("NEWSCRAWL_DB"))
+        except ArchiveError as exc:
+            print(f"newscrawl: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
             return
         super().run(args, opts)
         if self.exitcode:

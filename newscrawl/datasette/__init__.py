@@ -28,9 +28,17 @@ def register_functions(conn: sqlite3.Connection) -> None:
                              deterministic=True)
 
 
+# Datasette's own databases, which it writes to itself; every other one is an archive and is never written.
+DATASETTE_OWN = frozenset({"_internal", "_memory"})
+
+
 @hookimpl
-def prepare_connection(conn: sqlite3.Connection) -> None:
+def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
     register_functions(conn)
+    if database not in DATASETTE_OWN:
+        # Datasette opens a mutable file `mode=ro`, but its write connection (for `write: true` canned queries)
+        # would not be: query_only refuses every write on any connection to the archive.
+        conn.execute("PRAGMA query_only = 1")
 
 
 def metadata(database: str) -> dict[str, Any]:
