@@ -103,6 +103,12 @@ def _m0005_category_key(db: sqlite_utils.Database) -> None:
     db["articles"].create_index(["category_key"])
 
 
+@SCHEMA(name="0008_error_causes")
+def _m0008_error_causes(db: sqlite_utils.Database) -> None:
+    """crawls.error_causes: the run's errors by cause as JSON ({"disk_full": 12}), beside drop_reasons."""
+    db["crawls"].add_column("error_causes", str)
+
+
 def category_key(category: str | None) -> str | None:
     """The category folded across scripts and apostrophes ("Сиёсат", "Siyosat" -> "siyosat"), for grouping."""
     if not category:
@@ -310,7 +316,7 @@ class Archive:
 
     def finish_crawl(self, crawl_id: int, values: dict[str, Any]) -> None:
         row = dict(values)
-        for key in ("drop_reasons", "drift"):
+        for key in ("drop_reasons", "drift", "error_causes"):
             if row.get(key) is not None and not isinstance(row[key], str):
                 row[key] = json.dumps(row[key], ensure_ascii=False)
         row.setdefault("finished_at", utc_now())

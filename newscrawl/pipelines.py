@@ -1,5 +1,6 @@
 """The item pipeline: each fetched article goes through extract -> validate -> archive (newscrawl.processing),
-in a worker process by default; drops are counted by reason, outcomes and extraction layers go to the stats."""
+in a worker process by default; drops are counted by reason, outcomes and extraction layers go to the stats,
+and every item that could not be stored is a counted error with its cause (newscrawl.errors)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,40 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
+from newscrawl.errors import (EXTRACTION_FAILED, WORKER_DIED, WORKER_RESTARTS, count_error, exception_cause,
+                              one_line)
 from newscrawl.lock import acquire
-from newscrawl.processing import ItemProcessor, Outcome, handle_in_worker, start_worker
+from newscrawl.processing import FAILED, ItemProcessor, Outcome, handle_in_worker, item_url, start_worker
 
 logger = logging.getLogger(__name__)
+
+MAX_WORKER_RESTARTS = 3
+"""A worker that keeps dying (out of memory, killed by an operator) is replaced this many times per crawl;
+after that every item fails with worker_died, which fails the run."""
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """A process started while SIGINT is ignored starts with it ignored (Python keeps an inherited SIG_IGN), so
+    a Ctrl-C during the worker's start-up cannot kill it before start_worker() ignores SIGINT itself."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: the worker's own start_worker() still ignores SIGINT
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class ArchivePipeline:
@@ -30,6 +56,9 @@ class ArchivePipeline:
         self.in_worker = settings.getint("NEWSCRAWL_EXTRACT_PROCESSES") > 0
         self.executor: ProcessPoolExecutor | None = None
         self.processor: ItemProcessor | None = None
+        self.worker_args: tuple[Any, ...] = ()
+        self.restarts = 0
+        self.gave_up = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -40,11 +69,17 @@ class ArchivePipeline:
         profile = getattr(spider or self.crawler.spider, "profile", None)
         args = (self.db_path, profile.path if profile else None, self.store_raw)
         if self.in_worker:
-            self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=start_worker, initargs=(*args, os.getpid()))
-            self.executor.submit(os.getpid)  # start the worker now, while the first listing page downloads
+            self.worker_args = (*args, os.getpid())
+            self.executor = self._start_executor()
         else:
             self.processor = ItemProcessor(*args)
+
+    def _start_executor(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=start_worker, initargs=self.worker_args)
+        with _sigint_ignored():
+            executor.submit(os.getpid)  # start the worker now, while the first listing page downloads
+        return executor
 
     def close_spider(self, spider: Any = None) -> None:
         if self.executor is not None:
@@ -54,18 +89,60 @@ class ArchivePipeline:
 
     async def process_item(self, item: Any) -> Any:
         if self.executor is not None:
-            outcome = await asyncio.wrap_future(self.executor.submit(handle_in_worker, item))
+            outcome = await self._in_worker(item)
         else:
             assert self.processor is not None
             outcome = self.processor.handle(item)
-        self.record(outcome)
+        self.record(outcome, item)
         return item
 
-    def record(self, outcome: Outcome) -> None:
+    async def _in_worker(self, item: Any) -> Outcome:
+        """The item's outcome from the worker; a dead worker is replaced and the item tried once more."""
+        for attempt in (1, 2):
+            executor = self.executor
+            assert executor is not None
+            try:
+                return await asyncio.wrap_future(self._submit(executor, item))
+            except BrokenProcessPool as exc:
+                error: BaseException = exc
+                if attempt == 1 and not self._replace_worker(executor):
+                    break
+            except Exception as exc:  # e.g. the item could not be pickled: this item's error, not the worker's
+                return Outcome(FAILED, item_url(item), reason=exception_cause(exc), error=one_line(exc))
+        return Outcome(FAILED, item_url(item), reason=WORKER_DIED, error=one_line(error))
+
+    def _submit(self, executor: ProcessPoolExecutor, item: Any) -> Future[Outcome]:
+        with _sigint_ignored():  # the pool may start a process on submit
+            return executor.submit(handle_in_worker, item)
+
+    def _replace_worker(self, broken: ProcessPoolExecutor) -> bool:
+        """Start a fresh worker unless another item already did (several items are in flight when one dies);
+        False once MAX_WORKER_RESTARTS is used up."""
+        if self.executor is not broken:
+            return True
+        if self.restarts >= MAX_WORKER_RESTARTS:
+            if not self.gave_up:
+                self.gave_up = True
+                logger.error("The extraction worker died %s times: stopping the crawl", self.restarts + 1)
+                asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=WORKER_DIED))
+            return False
+        self.restarts += 1
+        self.stats.inc_value(WORKER_RESTARTS)
+        logger.error("The extraction worker died: starting a new one (restart %s of %s); items in flight are "
+                     "tried again", self.restarts, MAX_WORKER_RESTARTS)
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._start_executor()
+        return True
+
+    def record(self, outcome: Outcome, item: Any = None) -> None:
         stats = self.stats
+        if outcome.kind == FAILED:
+            cause = outcome.reason or "processing_failed"
+            count_error(stats, cause, item=True)
+            raise DropItem(f"not stored ({cause}): {outcome.url}: {outcome.error}", log_level="ERROR")
         if outcome.extraction_error:
             logger.error("Extraction failed for %s: %s", outcome.url, outcome.extraction_error)
-            stats.inc_value("newscrawl/extraction_failed")
+            count_error(stats, EXTRACTION_FAILED, item=True)
         if outcome.kind == "dropped":
             stats.inc_value("newscrawl/dropped")
             stats.inc_value(f"newscrawl/dropped/{outcome.reason}")

@@ -8,7 +8,7 @@ from datetime import date
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from newscrawl.extensions import FINISHED_EXIT_CODES
+from newscrawl.extensions import EXIT_FAILED, FINISHED_EXIT_CODES, SUMMARY_PREFIX, archive_write_problem
 from newscrawl.lock import EXIT_LOCKED, ArchiveLocked, acquire
 from newscrawl.sites import ProfileError, load_profile
 
@@ -28,6 +28,17 @@ class Command(ScrapyCrawl):
         except ArchiveLocked as exc:
             print(f"newscrawl: {exc}", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
+            return
+        except OSError as exc:  # e.g. a read-only folder: the run cannot store anything, and fails
+            print(f"{SUMMARY_PREFIX}status=failed reason=cannot lock the archive {self.settings.get('NEWSCRAWL_DB')} "
+                  f"({exc.strerror or exc}): nothing fetched", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        problem = archive_write_problem(self.settings.get("NEWSCRAWL_DB"))
+        if problem:
+            print(f"{SUMMARY_PREFIX}status=failed reason=archive {self.settings.get('NEWSCRAWL_DB')} cannot be "
+                  f"written ({problem}): nothing fetched", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
             return
         super().run(args, opts)
         if self.exitcode:
