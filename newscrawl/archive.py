@@ -106,7 +106,7 @@ def _m0005_category_key(db: sqlite_utils.Database) -> None:
 @SCHEMA(name="0008_error_causes")
 def _m0008_error_causes(db: sqlite_utils.Database) -> None:
     """crawls.error_causes: the run's errors by cause as JSON ({"disk_full": 12}), beside drop_reasons."""
-    db["crawls"].add_column("error_causes", str)
+    db.table("crawls").add_column("error_causes", str)
 
 
 def category_key(category: str | None) -> str | None:

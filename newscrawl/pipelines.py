@@ -10,7 +10,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
@@ -26,22 +26,19 @@ logger = logging.getLogger(__name__)
 
 MAX_WORKER_RESTARTS = 3
 """A worker that keeps dying (out of memory, killed by an operator) is replaced this many times per crawl;
-after that every item fails with worker_died, which fails the run."""
+after that the crawl stops, and fails with reason worker_died."""
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """A process started while SIGINT is ignored starts with it ignored (Python keeps an inherited SIG_IGN), so
-    a Ctrl-C during the worker's start-up cannot kill it before start_worker() ignores SIGINT itself."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: the worker's own start_worker() still ignores SIGINT
-        yield
-        return
+def _sigint_blocked() -> Iterator[None]:
+    """The signal mask survives fork and exec: a worker started while SIGINT is blocked cannot be killed by a
+    Ctrl-C during its start-up, before start_worker() ignores SIGINT; this process gets that Ctrl-C when the
+    mask is restored, so it is never lost."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class ArchivePipeline:
@@ -77,7 +74,7 @@ class ArchivePipeline:
     def _start_executor(self) -> ProcessPoolExecutor:
         executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=start_worker, initargs=self.worker_args)
-        with _sigint_ignored():
+        with _sigint_blocked():  # a pool starts its process on its first submit
             executor.submit(os.getpid)  # start the worker now, while the first listing page downloads
         return executor
 
@@ -102,7 +99,7 @@ class ArchivePipeline:
             executor = self.executor
             assert executor is not None
             try:
-                return await asyncio.wrap_future(self._submit(executor, item))
+                return await asyncio.wrap_future(executor.submit(handle_in_worker, item))
             except BrokenProcessPool as exc:
                 error: BaseException = exc
                 if attempt == 1 and not self._replace_worker(executor):
@@ -110,10 +107,6 @@ class ArchivePipeline:
             except Exception as exc:  # e.g. the item could not be pickled: this item's error, not the worker's
                 return Outcome(FAILED, item_url(item), reason=exception_cause(exc), error=one_line(exc))
         return Outcome(FAILED, item_url(item), reason=WORKER_DIED, error=one_line(error))
-
-    def _submit(self, executor: ProcessPoolExecutor, item: Any) -> Future[Outcome]:
-        with _sigint_ignored():  # the pool may start a process on submit
-            return executor.submit(handle_in_worker, item)
 
     def _replace_worker(self, broken: ProcessPoolExecutor) -> bool:
         """Start a fresh worker unless another item already did (several items are in flight when one dies);

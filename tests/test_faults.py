@@ -210,6 +210,36 @@ def test_read_only_archive_fails_before_any_request(site: Site, tmp_path: Path, 
     assert len(crawl_rows(db)) == rows_before
 
 
+LIBRARY_CRAWL = """
+import sys
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+from newscrawl.spiders.siyosat import SiyosatSpider
+settings = get_project_settings()
+settings.set("NEWSCRAWL_DB", sys.argv[1])
+process = CrawlerProcess(settings)
+process.crawl(SiyosatSpider, start_url=sys.argv[2])
+process.start()
+"""
+
+
+def test_read_only_archive_used_as_a_library_stops_before_any_request(site: Site, tmp_path: Path) -> None:
+    """Without the crawl command's check up front, the crawls row that cannot be written stops the crawl."""
+    db = tmp_path / "news.db"
+    before = good_crawl(site, db)
+    db.chmod(0o444)
+    requests_before = len(site.server.paths())
+    result = subprocess.run([sys.executable, "-c", LIBRARY_CRAWL, str(db), site.start.split("=", 1)[1]], cwd=ROOT,
+                            capture_output=True, text=True, timeout=240, preexec_fn=_without_root_file_powers,
+                            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"})
+    output = result.stdout + result.stderr
+    assert len(site.server.paths()) == requests_before
+    line = summary_line(output)
+    assert "status=failed" in line and "reason=archive cannot be written (read-only archive: " in line, line
+    assert_clean_output(output)
+    assert_healthy(db, before)
+
+
 # --- the worker ----------------------------------------------------------------------------------------------
 
 def _worker_pids(pid: int) -> list[int]:
