@@ -11,9 +11,9 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import CloseSpider
 
 from newscrawl.archive import Archive
-from newscrawl.errors import (ARCHIVE_FAILED, DESCRIPTIONS, ITEM_ERRORS, OFFSITE_REDIRECT, REDIRECT_LOOP, STORAGE_CAUSES,
-                              URL_TOO_LONG, WORKER_DIED, WORKER_RESTARTS, count_error, describe, error_causes,
-                              exception_cause, one_line)
+from newscrawl.errors import (ARCHIVE_FAILED, DESCRIPTIONS, ITEM_ERRORS, OFFSITE_REDIRECT, REDIRECT_LOOP,
+                              STORAGE_CAUSES, URL_TOO_LONG, WORKER_DIED, WORKER_RESTARTS, count_error, describe,
+                              error_causes, exception_cause, one_line)
 from newscrawl.lock import acquire, release
 
 logger = logging.getLogger("newscrawl.report")
@@ -40,7 +40,10 @@ def archive_write_problem(db_path: str) -> str | None:
     starts, so a run that could store nothing makes no request."""
     try:
         with Archive(db_path) as archive:
-            archive.db.execute("BEGIN IMMEDIATE")  # takes the write lock: refused on a read-only archive
+            # SQLite opens a read-only file read-only without a word and grants it the write lock: only a write
+            # (undone here) shows whether the file takes one
+            archive.db.execute("BEGIN IMMEDIATE")
+            archive.db.execute(f"PRAGMA user_version = {archive.schema_version}")
             archive.db.execute("ROLLBACK")
     except Exception as exc:
         return storage_problem(exc, db_path)
@@ -153,8 +156,8 @@ class CrawlReport:
         if start_failed:
             return "failed", EXIT_FAILED, f"start page unusable ({start_failed})"
         if reason == WORKER_DIED:
-            return "failed", EXIT_FAILED, (f"extraction worker died {int(self.stats.get_value(WORKER_RESTARTS, 0) or 0) + 1} times; "
-                                           f"errors: {describe(causes)}")
+            deaths = int(self.stats.get_value(WORKER_RESTARTS, 0) or 0) + 1
+            return "failed", EXIT_FAILED, f"extraction worker died {deaths} times; errors: {describe(causes)}"
         if reason != "finished":
             return "interrupted", EXIT_FAILED, f"crawl stopped early ({reason})"
         if not self._count("listing_pages"):

@@ -95,11 +95,13 @@ class ItemProcessor:
     def handle(self, item: Any) -> Outcome:
         try:
             if self.open_error is not None:
-                raise self.open_error
+                return self.failed(item, self.open_error)
             return self._handle(item)
         except Exception as exc:  # any failure in the chain is this item's error, with its cause
-            return Outcome(FAILED, item_url(item), reason=exception_cause(exc, self.db_path),
-                           error=one_line(exc))
+            return self.failed(item, exc)
+
+    def failed(self, item: Any, exc: BaseException) -> Outcome:
+        return Outcome(FAILED, item_url(item), reason=exception_cause(exc, self.db_path), error=one_line(exc))
 
     def _handle(self, item: Any) -> Outcome:
         assert self.archive is not None

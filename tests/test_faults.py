@@ -210,6 +210,21 @@ def test_read_only_archive_fails_before_any_request(site: Site, tmp_path: Path, 
     assert len(crawl_rows(db)) == rows_before
 
 
+def test_newscrawl_crawl_reports_a_run_the_archive_could_not_record(site: Site, tmp_path: Path) -> None:
+    db = tmp_path / "news.db"
+    good_crawl(site, db)
+    db.chmod(0o444)
+    command = [sys.executable, "-m", "newscrawl.cli", "crawl", "--db", str(db), "--start-url",
+               site.start.split("=", 1)[1]]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240,
+                            preexec_fn=_without_root_file_powers)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Crawl failed (exit 1); the archive has no record of it: status=failed reason=archive " in result.stdout
+    assert "read-only archive" in result.stdout, result.stdout
+    assert "Crawl #1 ok" not in result.stdout, "the previous run's row is not this run's verdict"
+    assert_clean_output(result.stdout + result.stderr)
+
+
 LIBRARY_CRAWL = """
 import sys
 from scrapy.crawler import CrawlerProcess

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from newscrawl.archive import Archive
 from newscrawl.extensions import SUMMARY_PREFIX
@@ -75,6 +74,8 @@ def last_crawl_id(db_path: str) -> int:
 
 
 def print_report(db_path: str, before: int = 0, code: int = 0, summary: str | None = None) -> None:
+    """This run's crawls row (newer than `before`) and the newest articles; when the run could not record its
+    verdict (read-only archive, full disk), its summary line instead."""
     try:
         with Archive(db_path, readonly=True) as archive:
             crawl = next(archive.db.query("SELECT * FROM crawls WHERE id > ? ORDER BY id DESC LIMIT 1",
@@ -82,21 +83,20 @@ def print_report(db_path: str, before: int = 0, code: int = 0, summary: str | No
             total = archive.db["articles"].count
             newest = list(archive.db.query("SELECT published_at, title, url FROM articles "
                                            "ORDER BY published_at DESC NULLS LAST LIMIT 10"))
-    except Exception as exc:  # the archive itself is the problem: say so in one line
+    except Exception as exc:  # the archive itself is the problem: one line, no traceback
         crawl, total, newest = None, None, []
-        unreadable: Any = exc
+        problem: str | None = f"{db_path}: cannot be read ({type(exc).__name__}: {exc})"
     else:
-        unreadable = None
+        problem = None
     if crawl and crawl["status"] != "running":
         print(f"\nCrawl #{crawl['id']} {crawl['status']}: {crawl['items_new']} new, {crawl['items_updated']} "
               f"updated, {crawl['items_unchanged']} unchanged, {crawl['items_dropped']} dropped, "
               f"{crawl['errors']} errors" + (f" ({crawl['reason']})" if crawl["reason"] else ""))
-    else:  # the run could not record its verdict in the archive (read-only, disk full): the log line has it
-        status = "failed" if code else "finished"
-        print(f"\nCrawl {status} (exit {code}); the archive has no record of it: "
-              + (summary or "see the log for the summary line"))
-    if unreadable is not None:
-        print(f"{db_path}: cannot be read ({type(unreadable).__name__}: {unreadable})")
+    else:
+        print(f"\nCrawl {'failed' if code else 'finished'} (exit {code}); the archive has no record of it: "
+              + (summary or "see the log for its summary line"))
+    if problem:
+        print(problem)
         return
     print(f"{db_path}: {total} articles archived. Newest:")
     for row in newest:
