@@ -400,3 +400,24 @@ def test_ctrl_c_stops_gracefully(tmp_path: Path, how: str) -> None:
     assert row["items_new"] == len(archived(db)) >= 1
     if how == "newscrawl crawl":
         assert f"Crawl #{row['id']} interrupted" in stdout
+
+
+def test_a_second_ctrl_c_forces_the_stop_and_still_fails_the_run(tmp_path: Path) -> None:
+    site = Site(40, delay=1.0)  # the graceful stop waits for the requests in flight: the second Ctrl-C lands first
+    db = tmp_path / "news.db"
+    with site.server:
+        command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-s", f"NEWSCRAWL_DB={db}", *FAST,
+                   "-a", site.start]
+        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True) as proc:
+            deadline = time.monotonic() + 60
+            while site.article_hits() < 4 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.2)
+            os.killpg(proc.pid, signal.SIGINT)
+            output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, output[-3000:]
+    assert "status=failed reason=stopped before the crawl could finish (forced shutdown)" in output
+    assert "Traceback" not in output, output[-3000:]
+    assert crawl_rows(db)[-1]["status"] == "running", "the next run marks it killed"

@@ -43,7 +43,12 @@ class Command(ScrapyCrawl):
         super().run(args, opts)
         if self.exitcode:
             return
-        self.exitcode = max(FINISHED_EXIT_CODES, default=0)
+        if not FINISHED_EXIT_CODES:  # a second Ctrl-C forced Scrapy to stop before the crawl reached its verdict
+            print(f"{SUMMARY_PREFIX}status=failed reason=stopped before the crawl could finish (forced shutdown); "
+                  "its crawls row stays 'running' and the next run marks it 'killed'", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        self.exitcode = max(FINISHED_EXIT_CODES)
 
     def usage_problem(self, spargs: dict[str, str]) -> str | None:
         """Check the spider arguments and the site profile before anything starts."""
