@@ -17,8 +17,8 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from newscrawl.errors import (EXTRACTION_FAILED, WORKER_DIED, WORKER_RESTARTS, count_error, exception_cause,
-                              one_line)
+from newscrawl.errors import (EXTRACTION_FAILED, PROCESSING_FAILED, WORKER_DIED, WORKER_RESTARTS, count_error,
+                              exception_cause, one_line)
 from newscrawl.lock import acquire
 from newscrawl.processing import FAILED, ItemProcessor, Outcome, handle_in_worker, item_url, start_worker
 
@@ -90,7 +90,7 @@ class ArchivePipeline:
         else:
             assert self.processor is not None
             outcome = self.processor.handle(item)
-        self.record(outcome, item)
+        self.record(outcome)
         return item
 
     async def _in_worker(self, item: Any) -> Outcome:
@@ -127,10 +127,10 @@ class ArchivePipeline:
         self.executor = self._start_executor()
         return True
 
-    def record(self, outcome: Outcome, item: Any = None) -> None:
+    def record(self, outcome: Outcome) -> None:
         stats = self.stats
         if outcome.kind == FAILED:
-            cause = outcome.reason or "processing_failed"
+            cause = outcome.reason or PROCESSING_FAILED
             count_error(stats, cause, item=True)
             raise DropItem(f"not stored ({cause}): {outcome.url}: {outcome.error}", log_level="ERROR")
         if outcome.extraction_error:
