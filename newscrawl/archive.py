@@ -224,6 +224,11 @@ def _version_row(article: dict[str, Any], article_url: str, seen_until: str | No
                    seen_from=article.get("last_changed_at") or article.get("first_seen_at"), seen_until=seen_until)
     return version
 
+@SCHEMA(name="0008_error_causes")
+def _m0008_error_causes(db: sqlite_utils.Database) -> None:
+    """crawls.error_causes: the run's errors by cause as JSON ({"disk_full": 12}), beside drop_reasons."""
+    db.table("crawls").add_column("error_causes", str)
+
 
 def category_key(category: str | None) -> str | None:
     """The category folded across scripts and apostrophes ("Сиёсат", "Siyosat" -> "siyosat"), for grouping."""
@@ -597,7 +602,7 @@ class Archive:
 
     def finish_crawl(self, crawl_id: int, values: dict[str, Any]) -> None:
         row = dict(values)
-        for key in ("drop_reasons", "drift"):
+        for key in ("drop_reasons", "drift", "error_causes"):
             if row.get(key) is not None and not isinstance(row[key], str):
                 row[key] = json.dumps(row[key], ensure_ascii=False)
         row.setdefault("finished_at", utc_now())

@@ -7,8 +7,13 @@ import time
 from typing import Any
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.exceptions import CloseSpider
 
 from newscrawl.archive import Archive
+from newscrawl.errors import (ARCHIVE_FAILED, DESCRIPTIONS, ITEM_ERRORS, OFFSITE_REDIRECT, REDIRECT_LOOP,
+                              STORAGE_CAUSES, URL_TOO_LONG, WORKER_DIED, WORKER_RESTARTS, count_error, describe,
+                              error_causes, exception_cause, one_line)
 from newscrawl.lock import acquire, release
 
 logger = logging.getLogger("newscrawl.report")
@@ -16,6 +21,33 @@ DRIFT_FIELDS = ("title", "lead", "body", "published_at")
 EXIT_OK, EXIT_FAILED = 0, 1
 FINISHED_EXIT_CODES: list[int] = []
 """Exit codes of the crawls this process finished, for the `crawl` command."""
+SUMMARY_PREFIX = "newscrawl summary: "
+"""How the one line with a run's verdict begins, in the log (or on stderr when the run could not start)."""
+ARCHIVE_UNWRITABLE = "archive_unwritable"
+"""The close reason of a crawl stopped before any request because its crawls row could not be written."""
+URLLENGTH_DROPPED = "urllength/request_ignored_count"
+"""Scrapy's UrlLengthMiddleware drops over-long URLs silently, counting them under this stat only."""
+
+
+def storage_problem(exc: BaseException, db_path: str) -> str:
+    """"read-only archive: OperationalError: attempt to write a readonly database"."""
+    cause = exception_cause(exc, db_path)
+    return f"{DESCRIPTIONS.get(cause, cause)}: {one_line(exc)}"
+
+
+def archive_write_problem(db_path: str) -> str | None:
+    """Why the archive cannot take a write (read-only file or folder, ...), or None: checked before a crawl
+    starts, so a run that could store nothing makes no request."""
+    try:
+        with Archive(db_path) as archive:
+            # SQLite opens a read-only file read-only without a word and grants it the write lock: only a write
+            # (undone here) shows whether the file takes one
+            archive.db.execute("BEGIN IMMEDIATE")
+            archive.db.execute(f"PRAGMA user_version = {archive.schema_version}")
+            archive.db.execute("ROLLBACK")
+    except Exception as exc:
+        return storage_problem(exc, db_path)
+    return None
 
 
 class CrawlReport:
@@ -30,6 +62,9 @@ class CrawlReport:
         self.crawl_id: int | None = None
         self.started = time.monotonic()
         self.items = 0
+        # only its should_follow() is used: the same offsite policy the downloader middleware applies
+        self.offsite = OffsiteMiddleware(crawler.stats)
+        self.offsite.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlReport:
@@ -37,15 +72,39 @@ class CrawlReport:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
         return ext
 
     def spider_opened(self, spider: Any) -> None:
         acquire(self.db_path)
         profile = getattr(spider, "profile", None)
-        with Archive(self.db_path) as archive:
-            self.crawl_id = archive.start_crawl(spider=spider.name, site=profile.name if profile else None,
-                                                start_url=getattr(spider, "start_url", None))
+        try:
+            with Archive(self.db_path) as archive:
+                self.crawl_id = archive.start_crawl(spider=spider.name, site=profile.name if profile else None,
+                                                    start_url=getattr(spider, "start_url", None))
+        except Exception as exc:  # read-only file or folder, full disk: nothing could be stored, so fetch nothing
+            self.stats.set_value(ARCHIVE_FAILED, storage_problem(exc, self.db_path))
+            raise CloseSpider(ARCHIVE_UNWRITABLE) from None
         self.stats.set_value("newscrawl/crawl_id", self.crawl_id)
+
+    def _is_article(self, request: Any) -> bool:
+        spider = self.crawler.spider
+        return request.callback is not None and request.callback == getattr(spider, "parse_article", None)
+
+    def request_scheduled(self, request: Any, spider: Any) -> None:
+        """An article that redirects off-site is dropped by OffsiteMiddleware at scheduling, with no errback."""
+        if (self._is_article(request) and request.meta.get("redirect_urls") and not request.dont_filter
+                and not request.meta.get("allow_offsite") and not self.offsite.should_follow(request, spider)):
+            count_error(self.stats, OFFSITE_REDIRECT)
+            logger.warning("Article %s redirects off-site to %s: not archived", request.meta["redirect_urls"][0],
+                           request.url[:300])
+
+    def request_dropped(self, request: Any, spider: Any) -> None:
+        """A redirect back to a URL already requested is dropped by the duplicate filter, with no errback."""
+        if self._is_article(request) and request.url in request.meta.get("redirect_urls", ()):
+            count_error(self.stats, REDIRECT_LOOP)
+            logger.warning("Article %s redirects in a loop: not archived", request.meta["redirect_urls"][0])
 
     def item_scraped(self, item: Any, spider: Any) -> None:
         self.items += 1
@@ -77,24 +136,45 @@ class CrawlReport:
         return found
 
     def verdict(self, reason: str) -> tuple[str, int, str | None]:
+        """Status, exit code and the reason of a run that did not go well, naming the error causes."""
         fetched = self._count("articles_fetched") + self._count("not_modified")
         errors = self._count("errors")
+        request_errors = errors - int(self.stats.get_value(ITEM_ERRORS, 0) or 0)
         stored = self._stored() + self._count("not_modified")
-        attempted = fetched + errors
+        attempted = fetched + request_errors
         share = errors / attempted if attempted else 0.0
         self.stats.set_value("newscrawl/error_share", round(share, 3))
+        causes = error_causes(self.stats)
+        storage = {cause: n for cause, n in causes.items() if cause in STORAGE_CAUSES}
+        archive_failed = self.stats.get_value(ARCHIVE_FAILED)
         start_failed = self.stats.get_value("newscrawl/start_failed")
+        if archive_failed:
+            return "failed", EXIT_FAILED, f"archive cannot be written ({archive_failed})"
+        if storage:
+            return "failed", EXIT_FAILED, (f"{sum(storage.values())} of {fetched} fetched articles not stored: "
+                                           f"{describe(storage)}")
         if start_failed:
             return "failed", EXIT_FAILED, f"start page unusable ({start_failed})"
+        if reason == WORKER_DIED:
+            deaths = int(self.stats.get_value(WORKER_RESTARTS, 0) or 0) + 1
+            return "failed", EXIT_FAILED, f"extraction worker died {deaths} times; errors: {describe(causes)}"
         if reason != "finished":
             return "interrupted", EXIT_FAILED, f"crawl stopped early ({reason})"
+        if not self._count("listing_pages"):
+            why = " (URL longer than URLLENGTH_LIMIT)" if causes.get(URL_TOO_LONG) else ""
+            return "failed", EXIT_FAILED, f"start page never fetched{why}"
         if attempted and not stored:
-            return "failed", EXIT_FAILED, f"no article parsed ({attempted} attempted, {errors} errors)"
+            return "failed", EXIT_FAILED, (f"no article stored ({attempted} attempted, {errors} errors"
+                                           + (f": {describe(causes)})" if causes else ")"))
         if attempted and share > self.max_error_share:
-            return "failed", EXIT_FAILED, f"error share {share:.0%} over NEWSCRAWL_MAX_ERROR_SHARE"
+            return "failed", EXIT_FAILED, (f"error share {share:.0%} over NEWSCRAWL_MAX_ERROR_SHARE "
+                                           f"({self.max_error_share:g}): {errors} errors: {describe(causes)}")
         return "ok", EXIT_OK, None
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        dropped_urls = int(self.stats.get_value(URLLENGTH_DROPPED, 0) or 0)
+        if dropped_urls:
+            count_error(self.stats, URL_TOO_LONG, count=dropped_urls)
         status, exit_code, why = self.verdict(reason)
         drift = self.drift(spider)
         duration = time.monotonic() - self.started
@@ -112,18 +192,24 @@ class CrawlReport:
             "not_modified": self._count("not_modified"),
             "items_new": self._count("items_new"), "items_updated": self._count("items_updated"),
             "items_unchanged": self._count("items_unchanged"), "items_dropped": self._count("dropped"),
-            "drop_reasons": drops, "errors": self._count("errors"),
+            "drop_reasons": drops, "errors": self._count("errors"), "error_causes": error_causes(self.stats),
             "error_share": self.stats.get_value("newscrawl/error_share"), "drift": drift or None,
             "duration_s": round(duration, 2),
         }
         if self.crawl_id is not None:
-            with Archive(self.db_path) as archive:
-                archive.finish_crawl(self.crawl_id, values)
+            try:
+                with Archive(self.db_path) as archive:
+                    archive.finish_crawl(self.crawl_id, values)
+            except Exception as exc:  # the verdict still reaches the log and the exit code
+                status, exit_code = "failed", EXIT_FAILED
+                why = "; ".join(filter(None, [why, f"crawls row not written: {one_line(exc)}"]))
         self.stats.set_value("newscrawl/exit_code", exit_code)
         FINISHED_EXIT_CODES.append(exit_code)
-        summary = (f"newscrawl summary: status={status} new={values['items_new']} updated={values['items_updated']} "
+        restarts = int(self.stats.get_value(WORKER_RESTARTS, 0) or 0)
+        summary = (f"{SUMMARY_PREFIX}status={status} new={values['items_new']} updated={values['items_updated']} "
                    f"unchanged={values['items_unchanged']} not_modified={values['not_modified']} "
                    f"dropped={values['items_dropped']} errors={values['errors']} duration={duration:.1f}s "
-                   f"db={self.db_path}" + (f" reason={why}" if why else ""))
+                   f"db={self.db_path}" + (f" worker_restarts={restarts}" if restarts else "")
+                   + (f" reason={why}" if why else ""))
         (logger.error if exit_code else logger.info)(summary)
         release(self.db_path)

@@ -5,9 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+REPR_LIMIT = 300
+"""Scrapy logs an item's repr when it is dropped or fails: a page body must never reach the log whole."""
 
-@dataclass
-class RelatedLink:
+
+class ShortRepr:
+    """A dataclass repr with every field cut short and the whole cut to REPR_LIMIT characters."""
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            shown = f"<{len(value)} bytes>" if isinstance(value, (bytes, bytearray)) else repr(value)
+            parts.append(f"{f.name}={shown[:120] + '…' if len(shown) > 120 else shown}")
+        text = f"{type(self).__name__}({', '.join(parts)})"
+        return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "…)"
+
+
+@dataclass(repr=False)
+class RelatedLink(ShortRepr):
     """A card in an article's "other news" block, as printed there."""
 
     url: str
@@ -30,8 +46,8 @@ class RelatedLink:
     """0-based order of the card in the block."""
 
 
-@dataclass
-class Article:
+@dataclass(repr=False)
+class Article(ShortRepr):
     """One article page as extracted: raw text as published, parsed values beside it."""
 
     url: str
@@ -84,8 +100,8 @@ class Article:
         return data
 
 
-@dataclass
-class RawPage:
+@dataclass(repr=False)
+class RawPage(ShortRepr):
     """A fetched article response as received."""
 
     url: str
@@ -96,8 +112,8 @@ class RawPage:
     fetched_at: str
 
 
-@dataclass
-class FetchedArticle:
+@dataclass(repr=False)
+class FetchedArticle(ShortRepr):
     """An article response as the spider received it, with what its listing card said; extraction comes later."""
 
     page: RawPage
@@ -107,8 +123,8 @@ class FetchedArticle:
     last_modified: str | None = None
 
 
-@dataclass
-class MissingPage:
+@dataclass(repr=False)
+class MissingPage(ShortRepr):
     """An article link that answered 404 or 410."""
 
     url: str
@@ -116,8 +132,8 @@ class MissingPage:
     fetched_at: str
 
 
-@dataclass
-class NotModified:
+@dataclass(repr=False)
+class NotModified(ShortRepr):
     """An archived article the server confirmed unchanged (HTTP 304)."""
 
     url: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing.util
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,12 +17,15 @@ from datetime import datetime
 from typing import Any
 
 from newscrawl.archive import Archive
+from newscrawl.errors import exception_cause, one_line
 from newscrawl.items import Article, FetchedArticle, MissingPage, NotModified
 from newscrawl.pages.article import extract_page
 from newscrawl.pages.text import content_type, decode_html
 from newscrawl.sites import Profile, load_profile_file
 
 REQUIRED = ("url", "title")
+FAILED = "failed"
+"""Outcome.kind of an item that could not be stored: the error cause is in Outcome.reason."""
 
 
 @dataclass(frozen=True)
@@ -29,13 +33,15 @@ class Outcome:
     """What became of one item; sent back from the worker, so it stays small."""
 
     kind: str
-    """"new", "updated", "unchanged", "not_modified", "missing" or "dropped"."""
+    """"new", "updated", "unchanged", "not_modified", "missing", "dropped" or FAILED."""
     url: str
     reason: str | None = None
-    """Why an item was dropped ("no_title")."""
+    """Why an item was dropped ("no_title"), or the error cause of a FAILED one ("disk_full")."""
     layers: dict[str, str] = field(default_factory=dict)
     problems: int = 0
     extraction_error: str | None = None
+    error: str | None = None
+    """A FAILED item's exception, on one line."""
 
 
 def validate(article: Article) -> str | None:
@@ -55,7 +61,7 @@ def extract_fetched(item: FetchedArticle, profile: Profile | None) -> tuple[Arti
                                profile, hint)
         error = None
     except Exception as exc:  # keep what we know and say why
-        error = f"{type(exc).__name__}: {exc}"
+        error = one_line(exc)
         article = Article(url=page.final_url, title=hint.title, lead=hint.lead, fetched_at=page.fetched_at,
                           extraction={"title": "listing"} if hint.title else {},
                           problems=[f"extraction failed: {error}"])
@@ -64,17 +70,41 @@ def extract_fetched(item: FetchedArticle, profile: Profile | None) -> tuple[Arti
 
 
 class ItemProcessor:
-    """Owns the archive connection and the site profile for the length of a crawl."""
+    """Owns the archive connection and the site profile for the length of a crawl.
+
+    An archive that cannot be opened (read-only, disk full) does not raise here: every item then fails with
+    that cause, so the crawl counts it like any other storage error instead of losing the worker.
+    """
 
     def __init__(self, db_path: str, profile_path: str | None, store_raw: bool) -> None:
-        self.archive = Archive(db_path)
-        self.profile = load_profile_file(profile_path) if profile_path else None
+        self.archive: Archive | None = None
+        self.open_error: BaseException | None = None
+        self.profile: Profile | None = None
         self.store_raw = store_raw
+        self.db_path = db_path
+        try:
+            self.archive = Archive(db_path)
+            self.profile = load_profile_file(profile_path) if profile_path else None
+        except Exception as exc:  # reported per item by handle()
+            self.open_error = exc
 
     def close(self) -> None:
-        self.archive.close()
+        if self.archive is not None:
+            self.archive.close()
 
     def handle(self, item: Any) -> Outcome:
+        try:
+            if self.open_error is not None:
+                return self.failed(item, self.open_error)
+            return self._handle(item)
+        except Exception as exc:  # any failure in the chain is this item's error, with its cause
+            return self.failed(item, exc)
+
+    def failed(self, item: Any, exc: BaseException) -> Outcome:
+        return Outcome(FAILED, item_url(item), reason=exception_cause(exc, self.db_path), error=one_line(exc))
+
+    def _handle(self, item: Any) -> Outcome:
+        assert self.archive is not None
         if isinstance(item, NotModified):
             self.archive.touch_article(item.url, item.fetched_at)
             return Outcome("not_modified", item.url)
@@ -91,12 +121,20 @@ class ItemProcessor:
                        extraction_error=error)
 
 
+def item_url(item: Any) -> str:
+    """The URL an item is about, for messages (a FetchedArticle's final URL)."""
+    page = getattr(item, "page", None)
+    return str(getattr(page, "final_url", None) or getattr(item, "url", "?"))
+
+
 _worker: ItemProcessor | None = None
 
 
 def start_worker(db_path: str, profile_path: str | None, store_raw: bool, parent_pid: int) -> None:
     """Initializer of the worker process: open the archive, and leave as soon as the crawl process is gone."""
     global _worker
+    # Ctrl-C reaches the whole process group: the crawl process stops gracefully and lets the worker drain
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = ItemProcessor(db_path, profile_path, store_raw)
     multiprocessing.util.Finalize(None, _worker.close, exitpriority=10)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()

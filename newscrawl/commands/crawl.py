@@ -9,7 +9,7 @@ from datetime import date
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from newscrawl.archive import ArchiveError, check_archive
-from newscrawl.extensions import FINISHED_EXIT_CODES
+from newscrawl.extensions import EXIT_FAILED, FINISHED_EXIT_CODES, SUMMARY_PREFIX, archive_write_problem
 from newscrawl.lock import EXIT_LOCKED, ArchiveLocked, acquire
 from newscrawl.sites import ProfileError, load_profile
 
@@ -30,16 +30,32 @@ class Command(ScrapyCrawl):
             print(f"newscrawl: {exc}", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
             return
+        except OSError as exc:  # e.g. a read-only folder: the run cannot store anything, and fails
+            print(f"{SUMMARY_PREFIX}status=failed reason=cannot lock the archive {self.settings.get('NEWSCRAWL_DB')} "
+                  f"({exc.strerror or exc}): nothing fetched", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
         try:  # under the lock (a locked run touches nothing), before any request
             check_archive(self.settings.get("NEWSCRAWL_DB"))
         except ArchiveError as exc:
             print(f"newscrawl: {exc}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
+        problem = archive_write_problem(self.settings.get("NEWSCRAWL_DB"))
+        if problem:
+            print(f"{SUMMARY_PREFIX}status=failed reason=archive {self.settings.get('NEWSCRAWL_DB')} cannot be "
+                  f"written ({problem}): nothing fetched", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
         super().run(args, opts)
         if self.exitcode:
             return
-        self.exitcode = max(FINISHED_EXIT_CODES, default=0)
+        if not FINISHED_EXIT_CODES:  # a second Ctrl-C forced Scrapy to stop before the crawl reached its verdict
+            print(f"{SUMMARY_PREFIX}status=failed reason=stopped before the crawl could finish (forced shutdown); "
+                  "its crawls row stays 'running' and the next run marks it 'killed'", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        self.exitcode = max(FINISHED_EXIT_CODES)
 
     def usage_problem(self, spargs: dict[str, str]) -> str | None:
         """Check the spider arguments and the site profile before anything starts."""

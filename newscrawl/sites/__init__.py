@@ -109,8 +109,11 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
     if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
         raise ProfileError(path, "hosts", "must be a non-empty list of host names")
     timezone = data.get("timezone", "+05:00")
-    if not isinstance(timezone, str) or not re.fullmatch(r"[+-]\d{2}:\d{2}", timezone):
-        raise ProfileError(path, "timezone", "must look like +05:00")
+    offset = re.fullmatch(r"[+-](\d{2}):(\d{2})", timezone) if isinstance(timezone, str) else None
+    # the zone is built for every date parsed: an offset datetime.timezone refuses must fail here, not per page
+    if offset is None or int(offset[1]) > 23 or int(offset[2]) > 59:
+        raise ProfileError(path, "timezone", f"must be a UTC offset from -23:59 to +23:59 like +05:00, "
+                                             f"not {timezone!r}")
     categories = _table(path, data, "categories")
     if not all(isinstance(v, str) for v in categories.values()):
         raise ProfileError(path, "categories", "values must be URL paths")

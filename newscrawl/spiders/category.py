@@ -12,10 +12,14 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
+from twisted.internet import defer
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive, KnownArticle
 from newscrawl.dates import parse_date
+from newscrawl.errors import (CONNECTION_REFUSED, DNS_ERROR, REDIRECT_LOOP, REQUEST_FAILED, SCRAPY_MAX_REDIRECTS,
+                              TIMEOUT, count_error)
 from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
 from newscrawl.items import FetchedArticle, MissingPage, NotModified, RawPage
@@ -263,18 +267,35 @@ class CategorySpider(scrapy.Spider):
 
     def request_failed(self, failure: Failure) -> None:
         stats = self.crawler.stats
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        cause = _failure_cause(failure)
+        request = getattr(failure, "request", None)
+        if cause is None:
             stats.inc_value("newscrawl/skipped_ignored")
             self.logger.info("Not fetched: %s", failure.getErrorMessage())
             return
-        stats.inc_value("newscrawl/errors")
-        request = getattr(failure, "request", None)
-        self.logger.warning("Request %s failed: %s", getattr(request, "url", "?"), _failure_reason(failure))
+        count_error(stats, cause)
+        self.logger.warning("Request %s failed (%s): %s", getattr(request, "url", "?")[:300], cause,
+                            _failure_reason(failure))
 
 
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _failure_cause(failure: Failure) -> str | None:
+    """The error cause of a failed request, or None for a request deliberately not made (robots.txt)."""
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    if failure.check(IgnoreRequest):
+        return REDIRECT_LOOP if failure.getErrorMessage() == SCRAPY_MAX_REDIRECTS else None
+    if failure.check(TimeoutError, defer.TimeoutError, TCPTimedOutError):
+        return TIMEOUT
+    if failure.check(ConnectionRefusedError):
+        return CONNECTION_REFUSED
+    if failure.check(DNSLookupError):
+        return DNS_ERROR
+    return REQUEST_FAILED
 
 
 def _failure_reason(failure: Failure) -> str:
