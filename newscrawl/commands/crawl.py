@@ -9,6 +9,7 @@ from datetime import date
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from newscrawl.archive import ArchiveError, check_archive
+from newscrawl.errors import READ_ONLY, exception_cause
 from newscrawl.extensions import EXIT_FAILED, FINISHED_EXIT_CODES, SUMMARY_PREFIX, archive_write_problem
 from newscrawl.lock import EXIT_LOCKED, ArchiveLocked, acquire
 from newscrawl.sites import ProfileError, load_profile
@@ -38,9 +39,11 @@ class Command(ScrapyCrawl):
         try:  # under the lock (a locked run touches nothing), before any request
             check_archive(self.settings.get("NEWSCRAWL_DB"))
         except ArchiveError as exc:
-            print(f"newscrawl: {exc}", file=sys.stderr)
-            self.exitcode = EXIT_USAGE
-            return
+            # a WAL archive in a read-only folder cannot even be read (no -shm): that is the write check's failure
+            if exception_cause(exc.__cause__ or exc, self.settings.get("NEWSCRAWL_DB")) != READ_ONLY:
+                print(f"newscrawl: {exc}", file=sys.stderr)
+                self.exitcode = EXIT_USAGE
+                return
         problem = archive_write_problem(self.settings.get("NEWSCRAWL_DB"))
         if problem:
             print(f"{SUMMARY_PREFIX}status=failed reason=archive {self.settings.get('NEWSCRAWL_DB')} cannot be "
