@@ -103,6 +103,14 @@ def _m0005_category_key(db: sqlite_utils.Database) -> None:
     db["articles"].create_index(["category_key"])
 
 
+@SCHEMA(name="0007_skipped_pages")
+def _m0007_skipped_pages(db: sqlite_utils.Database) -> None:
+    db["skipped_pages"].create({
+        "url": str, "reason": str, "detail": str, "status": int, "content_type": str,
+        "first_skipped_at": str, "last_skipped_at": str, "attempts": int,
+    }, pk=("url", "reason"))
+
+
 def category_key(category: str | None) -> str | None:
     """The category folded across scripts and apostrophes ("Сиёсат", "Siyosat" -> "siyosat"), for grouping."""
     if not category:
@@ -288,6 +296,17 @@ class Archive:
                 "INSERT INTO missing_pages (url, status, first_failed_at, last_failed_at, attempts) "
                 "VALUES (?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET status = excluded.status, "
                 "last_failed_at = excluded.last_failed_at, attempts = attempts + 1", [url, status, failed_at, failed_at])
+
+    def record_skipped(self, *, url: str, reason: str, detail: str, fetched_at: str, status: int | None = None,
+                       content_type: str | None = None) -> None:
+        """Remember a page left out for breaking a limit or not being HTML, with why; repeats count attempts."""
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO skipped_pages (url, reason, detail, status, content_type, first_skipped_at, "
+                "last_skipped_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT(url, reason) DO UPDATE SET "
+                "detail = excluded.detail, status = excluded.status, content_type = excluded.content_type, "
+                "last_skipped_at = excluded.last_skipped_at, attempts = attempts + 1",
+                [url, reason, detail, status, content_type, fetched_at, fetched_at])
 
     def missing_since(self) -> dict[str, str]:
         """URL -> when it last failed, for links that answered 404/410 and have not been archived since."""

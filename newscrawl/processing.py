@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from newscrawl.archive import Archive
-from newscrawl.items import Article, FetchedArticle, MissingPage, NotModified
+from newscrawl.items import SKIP_BODY_TOO_LONG, Article, FetchedArticle, MissingPage, NotModified, SkippedPage
 from newscrawl.pages.article import extract_page
 from newscrawl.pages.text import content_type, decode_html
 from newscrawl.sites import Profile, load_profile_file
@@ -29,7 +29,7 @@ class Outcome:
     """What became of one item; sent back from the worker, so it stays small."""
 
     kind: str
-    """"new", "updated", "unchanged", "not_modified", "missing" or "dropped"."""
+    """"new", "updated", "unchanged", "not_modified", "missing", "skipped" or "dropped"."""
     url: str
     reason: str | None = None
     """Why an item was dropped ("no_title")."""
@@ -66,10 +66,11 @@ def extract_fetched(item: FetchedArticle, profile: Profile | None) -> tuple[Arti
 class ItemProcessor:
     """Owns the archive connection and the site profile for the length of a crawl."""
 
-    def __init__(self, db_path: str, profile_path: str | None, store_raw: bool) -> None:
+    def __init__(self, db_path: str, profile_path: str | None, store_raw: bool, max_body_chars: int = 0) -> None:
         self.archive = Archive(db_path)
         self.profile = load_profile_file(profile_path) if profile_path else None
         self.store_raw = store_raw
+        self.max_body_chars = max_body_chars
 
     def close(self) -> None:
         self.archive.close()
@@ -81,8 +82,11 @@ class ItemProcessor:
         if isinstance(item, MissingPage):
             self.archive.record_missing(item.url, item.status, item.fetched_at)
             return Outcome("missing", item.url)
+        if isinstance(item, SkippedPage):
+            self.archive.record_skipped(**vars(item))
+            return Outcome("skipped", item.url, reason=item.reason)
         article, error = extract_fetched(item, self.profile)
-        reason = validate(article)
+        reason = validate(article) or self.body_over_limit(article, item)
         if reason:
             return Outcome("dropped", article.url, reason=reason, extraction_error=error)
         raw = vars(item.page) if self.store_raw else None
@@ -90,14 +94,26 @@ class ItemProcessor:
         return Outcome(kind, article.url, layers=dict(article.extraction), problems=len(article.problems),
                        extraction_error=error)
 
+    def body_over_limit(self, article: Article, item: FetchedArticle) -> str | None:
+        """SKIP_BODY_TOO_LONG, recorded in skipped_pages, when the body is over NEWSCRAWL_MAX_BODY_CHARS."""
+        length = len(article.body or "")
+        if not self.max_body_chars or length <= self.max_body_chars:
+            return None
+        self.archive.record_skipped(
+            url=article.url, reason=SKIP_BODY_TOO_LONG, fetched_at=item.page.fetched_at, status=item.page.status,
+            content_type=content_type(item.page.headers),
+            detail=f"body of {length} characters is over NEWSCRAWL_MAX_BODY_CHARS={self.max_body_chars}")
+        return SKIP_BODY_TOO_LONG
+
 
 _worker: ItemProcessor | None = None
 
 
-def start_worker(db_path: str, profile_path: str | None, store_raw: bool, parent_pid: int) -> None:
+def start_worker(db_path: str, profile_path: str | None, store_raw: bool, max_body_chars: int,
+                 parent_pid: int) -> None:
     """Initializer of the worker process: open the archive, and leave as soon as the crawl process is gone."""
     global _worker
-    _worker = ItemProcessor(db_path, profile_path, store_raw)
+    _worker = ItemProcessor(db_path, profile_path, store_raw, max_body_chars)
     multiprocessing.util.Finalize(None, _worker.close, exitpriority=10)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 

@@ -26,6 +26,8 @@ class ListingPage:
     feeds: list[str] = field(default_factory=list)
     source: str = "generic"
     """"profile" when the profile's card selectors found the cards, else "generic"."""
+    cards_left_out: int = 0
+    """Cards past max_cards, not in `cards`."""
 
 
 def current_page_number(url: str) -> int:
@@ -36,8 +38,9 @@ def current_page_number(url: str) -> int:
         return 1
 
 
-def parse_listing(html: str | Selector, url: str, profile: Profile | None = None) -> ListingPage:
-    """Article cards, next page and feed links of a listing page."""
+def parse_listing(html: str | Selector, url: str, profile: Profile | None = None,
+                  max_cards: int | None = None) -> ListingPage:
+    """Article cards (the first max_cards of them), next page and feed links of a listing page."""
     sel = html if isinstance(html, Selector) else Selector(text=html)
     base = page_base(sel, url)
     cards: list[Card] = []
@@ -50,6 +53,9 @@ def parse_listing(html: str | Selector, url: str, profile: Profile | None = None
     if not cards:
         cards = generic_cards(main_content(sel), base, url)
     cards = [c for c in cards if same_site(c.url, url)]
+    left_out = max(0, len(cards) - max_cards) if max_cards is not None else 0
+    if left_out:
+        del cards[max_cards:]
     next_url = None
     if profile is not None:
         next_url = (absolute_url(base, select_first_text(sel, profile.listing_next))
@@ -57,7 +63,8 @@ def parse_listing(html: str | Selector, url: str, profile: Profile | None = None
     next_url = next_url or generic_next_page(sel, base, url)
     if next_url == url:
         next_url = None
-    return ListingPage(cards=cards, next_url=next_url, feeds=feed_links(sel, base), source=source)
+    return ListingPage(cards=cards, next_url=next_url, feeds=feed_links(sel, base), source=source,
+                       cards_left_out=left_out)
 
 
 def main_content(sel: Selector) -> Selector:
