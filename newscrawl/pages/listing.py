@@ -26,8 +26,8 @@ class ListingPage:
     feeds: list[str] = field(default_factory=list)
     source: str = "generic"
     """"profile" when the profile's card selectors found the cards, else "generic"."""
-    cards_left_out: int = 0
-    """Cards past max_cards, not in `cards`."""
+    more_cards: bool = False
+    """The page had more than max_cards cards; `cards` holds the first ones."""
 
 
 def current_page_number(url: str) -> int:
@@ -51,10 +51,11 @@ def parse_listing(html: str | Selector, url: str, profile: Profile | None = None
             cards = [c for c in cards if profile.article_url_pattern.search(c.url)]
         source = "profile" if cards else "generic"
     if not cards:
-        cards = generic_cards(main_content(sel), base, url)
+        # One card past the cap tells that the page had more.
+        cards = generic_cards(main_content(sel), base, url, None if max_cards is None else max_cards + 1)
     cards = [c for c in cards if same_site(c.url, url)]
-    left_out = max(0, len(cards) - max_cards) if max_cards is not None else 0
-    if left_out:
+    more = max_cards is not None and len(cards) > max_cards
+    if more:
         del cards[max_cards:]
     next_url = None
     if profile is not None:
@@ -64,7 +65,7 @@ def parse_listing(html: str | Selector, url: str, profile: Profile | None = None
     if next_url == url:
         next_url = None
     return ListingPage(cards=cards, next_url=next_url, feeds=feed_links(sel, base), source=source,
-                       cards_left_out=left_out)
+                       more_cards=more)
 
 
 def main_content(sel: Selector) -> Selector:

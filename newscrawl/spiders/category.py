@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
@@ -152,7 +153,7 @@ class CategorySpider(scrapy.Spider):
         stats.inc_value("newscrawl/listing_pages")
         fetched_at = datetime.now(timezone.utc)
         listing = parse_listing(response.text, response.url, self.profile, max_cards=self.max_listing_links)
-        if listing.cards_left_out:
+        if listing.more_cards:
             yield self.too_many_links(response, listing)
         if not listing.cards:
             self.logger.warning("Listing page %s has no article links", response.url)
@@ -206,8 +207,7 @@ class CategorySpider(scrapy.Spider):
 
     def too_many_links(self, response: Response, listing: ListingPage) -> SkippedPage:
         """A listing over NEWSCRAWL_MAX_LISTING_LINKS: its first links are taken, the rest recorded as left out."""
-        total = len(listing.cards) + listing.cards_left_out
-        detail = f"{total} article links, over NEWSCRAWL_MAX_LISTING_LINKS={self.max_listing_links}: the first " \
+        detail = f"more article links than NEWSCRAWL_MAX_LISTING_LINKS={self.max_listing_links}: the first " \
                  f"{len(listing.cards)} were taken"
         self.logger.warning("Listing page %s: %s", response.url, detail)
         self.crawler.stats.inc_value(f"newscrawl/skipped_{SKIP_TOO_MANY_LINKS}")
@@ -229,14 +229,17 @@ class CategorySpider(scrapy.Spider):
 
     def not_an_html_page(self, response: Response, stamp: str) -> SkippedPage | None:
         """An article link that answered 200 with an image, a PDF, a feed or nothing: recorded, not archived.
-        Scrapy's own response type says what the body is; plain text is let through (HTML mislabelled)."""
+        A declared Content-Type must be one Scrapy reads as HTML; without one, Scrapy's guess from the body must
+        be HTML or text (Scrapy guesses text for any short body it can decode, so it cannot judge a declared one)."""
+        content_type = _header(response, "Content-Type")
+        mime = (content_type or "").split(";")[0].strip().lower()
         if not response.body.strip():
             reason = SKIP_EMPTY
-        elif isinstance(response, HtmlResponse) or type(response) is TextResponse:
+        elif issubclass(responsetypes.from_mimetype(mime), HtmlResponse) if mime else (
+                isinstance(response, HtmlResponse) or type(response) is TextResponse):
             return None
         else:
             reason = SKIP_NOT_HTML
-        content_type = _header(response, "Content-Type")
         self.crawler.stats.inc_value(f"newscrawl/skipped_{reason}")
         detail = f"HTTP {response.status} with Content-Type {content_type or '(none)'}, {len(response.body)} bytes"
         self.logger.warning("Skipped %s: %s", response.url, detail)
