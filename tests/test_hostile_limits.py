@@ -166,6 +166,19 @@ def test_images_pdfs_and_empty_pages_are_not_archived_but_recorded_with_their_co
     assert crawl_row(db)["status"] == "ok"
 
 
+def test_a_start_page_that_is_no_html_fails_the_run_with_its_content_type(tmp_path):
+    routes = [(f"^{LISTING}$", lambda req: Reply(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+                                                 {"Content-Type": "image/png"}))]
+    db = tmp_path / "news.db"
+    with HostileServer(routes) as server:
+        result = run_crawl(db, "-a", f"start_url={server.url}{LISTING}")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    crawl = crawl_row(db)
+    assert crawl["status"] == "failed" and "Content-Type image/png" in crawl["reason"]
+    assert skipped(db)["kr/siyosat/"]["reason"] == "not_html"
+
+
 # --- listings: link cap, pagination that ends -----------------------------------------------------------------
 
 def test_listing_links_over_the_cap_are_left_out_and_recorded(tmp_path):

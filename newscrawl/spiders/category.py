@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urljoin, urlsplit
@@ -152,6 +152,12 @@ class CategorySpider(scrapy.Spider):
         page_number = response.meta.get("page", 1)
         stats.inc_value("newscrawl/listing_pages")
         fetched_at = datetime.now(timezone.utc)
+        skipped = self.not_an_html_page(response, fetched_at.isoformat(timespec="seconds"))
+        if skipped is not None:
+            if page_number == 1:
+                stats.set_value("newscrawl/start_failed", skipped.detail)
+            yield skipped
+            return
         listing = parse_listing(response.text, response.url, self.profile, max_cards=self.max_listing_links)
         if listing.more_cards:
             yield self.too_many_links(response, listing)
@@ -228,7 +234,7 @@ class CategorySpider(scrapy.Spider):
         return [SkippedPage(url=exc.url, reason=SKIP_TOO_LARGE, detail=exc.detail, fetched_at=_now_stamp())]
 
     def not_an_html_page(self, response: Response, stamp: str) -> SkippedPage | None:
-        """An article link that answered 200 with an image, a PDF, a feed or nothing: recorded, not archived.
+        """A page that answered 200 with an image, a PDF, a feed or nothing: recorded, not archived or parsed.
         A declared Content-Type must be one Scrapy reads as HTML; without one, Scrapy's guess from the body must
         be HTML or text (Scrapy guesses text for any short body it can decode, so it cannot judge a declared one)."""
         content_type = _header(response, "Content-Type")
