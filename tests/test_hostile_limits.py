@@ -281,17 +281,22 @@ def test_retry_after_is_honoured_in_seconds_and_as_an_http_date(tmp_path):
             return Reply(503, b"busy", {"Content-Type": "text/plain", "Retry-After": later})
         return good_article(req)
 
-    routes = [(f"^{LISTING}$", lambda req: html(listing(cards([1, 2])).decode())), (ARTICLE, page)]
+    routes = [(f"^{LISTING}$", lambda req: html(listing(cards(range(1, 6))).decode())), (ARTICLE, page)]
     db = tmp_path / "news.db"
     with HostileServer(routes) as server:
-        result = run_crawl(db, "-a", f"start_url={server.url}{LISTING}", timeout=90)
+        result = run_crawl(db, "-a", f"start_url={server.url}{LISTING}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+                           timeout=90)
         times = {p: [r.at for r in server.requests if r.path == p] for p in ("/kr/news/1/", "/kr/news/2/")}
+        paused_at = min(r.at for r in server.requests if r.status in (429, 503))
+        # The whole host is left alone, not just the URL (requests already on the wire may still arrive).
+        during_pause = [r.path for r in server.requests if paused_at + 0.3 < r.at < paused_at + 1.9]
     assert result.returncode == 0, result.stderr[-3000:]
+    assert during_pause == []
     one, two = times["/kr/news/1/"], times["/kr/news/2/"]
     assert len(one) == 2 and one[1] - one[0] >= 1.9, one
     assert len(two) == 2 and two[1] - two[0] >= 1.9, two  # the HTTP date was ~3 s ahead (1 s resolution)
     assert "with Retry-After: 2: nothing more is sent to 127.0.0.1 for 2.0 s" in result.stderr
-    assert stored_paths(db) == {"/kr/news/1/", "/kr/news/2/"}
+    assert stored_paths(db) == {f"/kr/news/{n}/" for n in range(1, 6)}
     assert crawl_row(db)["status"] == "ok"
 
 
