@@ -224,6 +224,14 @@ def _version_row(article: dict[str, Any], article_url: str, seen_until: str | No
                    seen_from=article.get("last_changed_at") or article.get("first_seen_at"), seen_until=seen_until)
     return version
 
+@SCHEMA(name="0007_skipped_pages")
+def _m0007_skipped_pages(db: sqlite_utils.Database) -> None:
+    db["skipped_pages"].create({
+        "url": str, "reason": str, "detail": str, "status": int, "content_type": str,
+        "first_skipped_at": str, "last_skipped_at": str, "attempts": int,
+    }, pk=("url", "reason"))
+
+
 @SCHEMA(name="0008_error_causes")
 def _m0008_error_causes(db: sqlite_utils.Database) -> None:
     """crawls.error_causes: the run's errors by cause as JSON ({"disk_full": 12}), beside drop_reasons."""
@@ -569,6 +577,17 @@ class Archive:
                 "VALUES (?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET status = excluded.status, "
                 "last_failed_at = excluded.last_failed_at, attempts = attempts + 1",
                 [canonical_url(url), status, failed_at, failed_at])
+
+    def record_skipped(self, *, url: str, reason: str, detail: str, fetched_at: str, status: int | None = None,
+                       content_type: str | None = None) -> None:
+        """Remember a page left out for breaking a limit or not being HTML, with why; repeats count attempts."""
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO skipped_pages (url, reason, detail, status, content_type, first_skipped_at, "
+                "last_skipped_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT(url, reason) DO UPDATE SET "
+                "detail = excluded.detail, status = excluded.status, content_type = excluded.content_type, "
+                "last_skipped_at = excluded.last_skipped_at, attempts = attempts + 1",
+                [url, reason, detail, status, content_type, fetched_at, fetched_at])
 
     def missing_since(self) -> dict[str, str]:
         """URL -> when it last failed, for links that answered 404/410 and have not been archived since."""

@@ -138,3 +138,29 @@ class NotModified(ShortRepr):
 
     url: str
     fetched_at: str
+
+
+@dataclass
+class SkippedPage:
+    """A page not archived because it broke a limit or is no HTML page: recorded in `skipped_pages`."""
+
+    url: str
+    reason: str
+    """One of the SKIP_* reasons below."""
+    detail: str
+    """One line for the operator: the limit and the size found, or the content type."""
+    fetched_at: str
+    status: int | None = None
+    content_type: str | None = None
+
+
+SKIP_TOO_LARGE = "too_large"
+"""The response was over NEWSCRAWL_MAX_PAGE_BYTES, as received or once decompressed (also the error cause)."""
+SKIP_NOT_HTML = "not_html"
+"""An article link answered 200 with something other than HTML (an image, a PDF)."""
+SKIP_EMPTY = "empty"
+"""An article link answered 200 with an empty body."""
+SKIP_TOO_MANY_LINKS = "too_many_links"
+"""A listing page had more article links than NEWSCRAWL_MAX_LISTING_LINKS; the first ones were taken."""
+SKIP_BODY_TOO_LONG = "body_too_long"
+"""The extracted body was longer than NEWSCRAWL_MAX_BODY_CHARS."""

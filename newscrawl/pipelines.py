@@ -50,6 +50,7 @@ class ArchivePipeline:
         self.stats = crawler.stats
         self.db_path = settings.get("NEWSCRAWL_DB")
         self.store_raw = settings.getbool("NEWSCRAWL_STORE_RAW")
+        self.max_body_chars = settings.getint("NEWSCRAWL_MAX_BODY_CHARS")
         self.in_worker = settings.getint("NEWSCRAWL_EXTRACT_PROCESSES") > 0
         self.executor: ProcessPoolExecutor | None = None
         self.processor: ItemProcessor | None = None
@@ -64,7 +65,7 @@ class ArchivePipeline:
     def open_spider(self, spider: Any = None) -> None:
         acquire(self.db_path)
         profile = getattr(spider or self.crawler.spider, "profile", None)
-        args = (self.db_path, profile.path if profile else None, self.store_raw)
+        args = (self.db_path, profile.path if profile else None, self.store_raw, self.max_body_chars)
         if self.in_worker:
             self.worker_args = (*args, os.getpid())
             self.executor = self._start_executor()

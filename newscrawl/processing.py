@@ -18,7 +18,7 @@ from typing import Any
 
 from newscrawl.archive import Archive
 from newscrawl.errors import exception_cause, one_line
-from newscrawl.items import Article, FetchedArticle, MissingPage, NotModified
+from newscrawl.items import SKIP_BODY_TOO_LONG, Article, FetchedArticle, MissingPage, NotModified, SkippedPage
 from newscrawl.pages.article import extract_page
 from newscrawl.pages.text import content_type, decode_html
 from newscrawl.sites import Profile, load_profile_file
@@ -33,7 +33,7 @@ class Outcome:
     """What became of one item; sent back from the worker, so it stays small."""
 
     kind: str
-    """"new", "updated", "unchanged", "not_modified", "missing", "dropped" or FAILED."""
+    """"new", "updated", "unchanged", "not_modified", "missing", "skipped", "dropped" or FAILED."""
     url: str
     reason: str | None = None
     """Why an item was dropped ("no_title"), or the error cause of a FAILED one ("disk_full")."""
@@ -76,11 +76,12 @@ class ItemProcessor:
     that cause, so the crawl counts it like any other storage error instead of losing the worker.
     """
 
-    def __init__(self, db_path: str, profile_path: str | None, store_raw: bool) -> None:
+    def __init__(self, db_path: str, profile_path: str | None, store_raw: bool, max_body_chars: int = 0) -> None:
         self.archive: Archive | None = None
         self.open_error: BaseException | None = None
         self.profile: Profile | None = None
         self.store_raw = store_raw
+        self.max_body_chars = max_body_chars
         self.db_path = db_path
         try:
             self.archive = Archive(db_path)
@@ -111,14 +112,29 @@ class ItemProcessor:
         if isinstance(item, MissingPage):
             self.archive.record_missing(item.url, item.status, item.fetched_at)
             return Outcome("missing", item.url)
+        if isinstance(item, SkippedPage):
+            self.archive.record_skipped(**vars(item))
+            return Outcome("skipped", item.url, reason=item.reason)
         article, error = extract_fetched(item, self.profile)
-        reason = validate(article)
+        reason = validate(article) or self.body_over_limit(article, item)
         if reason:
             return Outcome("dropped", article.url, reason=reason, extraction_error=error)
         raw = vars(item.page) if self.store_raw else None
         kind = self.archive.upsert_article(article.as_dict(), raw_page=raw, aliases=(item.page.url,))
         return Outcome(kind, article.url, layers=dict(article.extraction), problems=len(article.problems),
                        extraction_error=error)
+
+    def body_over_limit(self, article: Article, item: FetchedArticle) -> str | None:
+        """SKIP_BODY_TOO_LONG, recorded in skipped_pages, when the body is over NEWSCRAWL_MAX_BODY_CHARS."""
+        assert self.archive is not None
+        length = len(article.body or "")
+        if not self.max_body_chars or length <= self.max_body_chars:
+            return None
+        self.archive.record_skipped(
+            url=article.url, reason=SKIP_BODY_TOO_LONG, fetched_at=item.page.fetched_at, status=item.page.status,
+            content_type=content_type(item.page.headers),
+            detail=f"body of {length} characters is over NEWSCRAWL_MAX_BODY_CHARS={self.max_body_chars}")
+        return SKIP_BODY_TOO_LONG
 
 
 def item_url(item: Any) -> str:
@@ -130,12 +146,13 @@ def item_url(item: Any) -> str:
 _worker: ItemProcessor | None = None
 
 
-def start_worker(db_path: str, profile_path: str | None, store_raw: bool, parent_pid: int) -> None:
+def start_worker(db_path: str, profile_path: str | None, store_raw: bool, max_body_chars: int,
+                 parent_pid: int) -> None:
     """Initializer of the worker process: open the archive, and leave as soon as the crawl process is gone."""
     global _worker
     # Ctrl-C reaches the whole process group: the crawl process stops gracefully and lets the worker drain
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker = ItemProcessor(db_path, profile_path, store_raw)
+    _worker = ItemProcessor(db_path, profile_path, store_raw, max_body_chars)
     multiprocessing.util.Finalize(None, _worker.close, exitpriority=10)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 

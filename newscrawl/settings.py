@@ -25,9 +25,21 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 HTTPERROR_ALLOWED_CODES = [404, 410]
 REDIRECT_ENABLED = True
 COOKIES_ENABLED = False
+# Least exposure: an unattended crawl opens no control server and leaves no job file in the user's profile
+# (docs/operations.md says how to turn them on for debugging).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
+
+DOWNLOADER_MIDDLEWARES = {
+    # RetryAfterMiddleware is Scrapy's RetryMiddleware plus Retry-After; it takes its place.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawl.middlewares.RetryAfterMiddleware": 550,
+    # Scrapy's HttpCompressionMiddleware (590) with its over-size refusal made recognisable; it takes its place.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "newscrawl.middlewares.BoundedCompressionMiddleware": 590,
+}
 
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ArchivePipeline": 800,
@@ -52,3 +64,11 @@ NEWSCRAWL_PROGRESS_EVERY = 100
 NEWSCRAWL_MISSING_RETRY_HOURS = 24
 NEWSCRAWL_EXTRACT_PROCESSES = 1
 NEWSCRAWL_DEMO_PORT = 8765
+# Limits (docs/operations.md, "Limits"). NEWSCRAWL_MAX_PAGE_BYTES becomes Scrapy's DOWNLOAD_MAXSIZE, which
+# Scrapy enforces while receiving and while decompressing; 2 MiB keeps the extraction of one page at the limit
+# to about a second for ordinary markup and 25 s for the worst shape measured (a page of bare links).
+NEWSCRAWL_MAX_PAGE_BYTES = 2 * 1024 * 1024
+NEWSCRAWL_MAX_BODY_CHARS = 500_000
+NEWSCRAWL_MAX_LISTING_LINKS = 500
+NEWSCRAWL_MAX_LISTING_PAGES = 1000
+NEWSCRAWL_MAX_RETRY_AFTER = 120

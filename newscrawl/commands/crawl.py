@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from newscrawl.archive import ArchiveError, check_archive
 from newscrawl.errors import READ_ONLY, exception_cause
 from newscrawl.extensions import EXIT_FAILED, FINISHED_EXIT_CODES, SUMMARY_PREFIX, archive_write_problem
+from newscrawl.arguments import ArgumentProblem, max_pages_argument, settings_problem, since_argument, \
+    start_url_argument
 from newscrawl.lock import EXIT_LOCKED, ArchiveLocked, acquire
 from newscrawl.sites import ProfileError, load_profile
 
@@ -61,17 +62,18 @@ class Command(ScrapyCrawl):
         self.exitcode = max(FINISHED_EXIT_CODES)
 
     def usage_problem(self, spargs: dict[str, str]) -> str | None:
-        """Check the spider arguments and the site profile before anything starts."""
+        """Check the NEWSCRAWL_* settings, the spider arguments and the site profile before anything starts."""
+        assert self.settings is not None
+        problem = settings_problem(self.settings)
+        if problem:
+            return problem
         site = spargs.get("site") or self.settings.get("NEWSCRAWL_SITE")
         try:
             if site and site not in ("auto", "none"):
                 load_profile(site)
-            if spargs.get("max_pages"):
-                int(spargs["max_pages"])
-            if spargs.get("since"):
-                date.fromisoformat(spargs["since"])
-        except ProfileError as exc:
+            max_pages_argument(spargs.get("max_pages"))
+            since_argument(spargs.get("since"))
+            start_url_argument(spargs.get("start_url"))
+        except (ProfileError, ArgumentProblem) as exc:
             return str(exc)
-        except ValueError as exc:
-            return f"bad spider argument: {exc}"
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from parsel import Selector
@@ -104,8 +105,9 @@ def looks_like_article_url(url: str, page_url: str) -> bool:
     return not NON_ARTICLE_PATH.search(path)
 
 
-def generic_cards(container: Selector, base: str, page_url: str) -> list[Card]:
-    """Cards found without a profile: headline-length links to article-like URLs outside the page chrome."""
+def generic_cards(container: Selector, base: str, page_url: str, limit: int | None = None) -> list[Card]:
+    """Cards found without a profile: headline-length links to article-like URLs outside the page chrome; only
+    the first `limit` stories get a card, so a page of 100,000 links costs no more than one of `limit`."""
     anchors = container.xpath(f".//a[@href][not({CHROME_ANCESTORS})]")
     candidates: list[tuple[Selector, str, str]] = []
     for a in anchors:
@@ -114,6 +116,9 @@ def generic_cards(container: Selector, base: str, page_url: str) -> list[Card]:
         if url and looks_like_headline(text) and looks_like_article_url(url, page_url):
             candidates.append((a, url, text))
     urls = {url for _, url, _ in candidates}
+    if limit is not None and len(urls) > limit:
+        kept = set(list(dict.fromkeys(url for _, url, _ in candidates))[:limit])
+        candidates = [c for c in candidates if c[1] in kept]
     cards = [_generic_card(a, url, text, urls, base) for a, url, text in candidates]
     return _dedupe(cards)
 
@@ -125,8 +130,9 @@ def _generic_card(anchor: Selector, url: str, title: str, all_urls: set[str], ba
         parent = card.xpath("..")
         if not parent or parent[0].root.tag in ("body", "html", "main", "ul", "ol"):
             break
-        links = {article_url(base, h) for h in parent.xpath(".//a/@href").getall()}
-        if (links & all_urls) - {url}:
+        # Lazily, up to the first other story's link: the list holding a listing's cards holds every link of it.
+        hrefs = (a.get("href") for a in parent[0].root.iter("a") if a.get("href"))
+        if any(link != url and link in all_urls for link in map(partial(article_url, base), hrefs)):
             break
         card = parent[0]
     result = Card(url=url, title=title)

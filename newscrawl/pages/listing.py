@@ -26,6 +26,8 @@ class ListingPage:
     feeds: list[str] = field(default_factory=list)
     source: str = "generic"
     """"profile" when the profile's card selectors found the cards, else "generic"."""
+    more_cards: bool = False
+    """The page had more than max_cards cards; `cards` holds the first ones."""
 
 
 def current_page_number(url: str) -> int:
@@ -36,8 +38,9 @@ def current_page_number(url: str) -> int:
         return 1
 
 
-def parse_listing(html: str | Selector, url: str, profile: Profile | None = None) -> ListingPage:
-    """Article cards, next page and feed links of a listing page."""
+def parse_listing(html: str | Selector, url: str, profile: Profile | None = None,
+                  max_cards: int | None = None) -> ListingPage:
+    """Article cards (the first max_cards of them), next page and feed links of a listing page."""
     sel = html if isinstance(html, Selector) else Selector(text=html)
     base = page_base(sel, url)
     cards: list[Card] = []
@@ -48,8 +51,12 @@ def parse_listing(html: str | Selector, url: str, profile: Profile | None = None
             cards = [c for c in cards if profile.article_url_pattern.search(c.url)]
         source = "profile" if cards else "generic"
     if not cards:
-        cards = generic_cards(main_content(sel), base, url)
+        # One card past the cap tells that the page had more.
+        cards = generic_cards(main_content(sel), base, url, None if max_cards is None else max_cards + 1)
     cards = [c for c in cards if same_site(c.url, url)]
+    more = max_cards is not None and len(cards) > max_cards
+    if more:
+        del cards[max_cards:]
     next_url = None
     if profile is not None:
         next_url = (absolute_url(base, select_first_text(sel, profile.listing_next))
@@ -57,7 +64,8 @@ def parse_listing(html: str | Selector, url: str, profile: Profile | None = None
     next_url = next_url or generic_next_page(sel, base, url)
     if next_url == url:
         next_url = None
-    return ListingPage(cards=cards, next_url=next_url, feeds=feed_links(sel, base), source=source)
+    return ListingPage(cards=cards, next_url=next_url, feeds=feed_links(sel, base), source=source,
+                       more_cards=more)
 
 
 def main_content(sel: Selector) -> Selector:

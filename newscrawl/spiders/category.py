@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.internet import defer
@@ -17,16 +18,24 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTi
 from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive, KnownArticle
+from newscrawl.arguments import ArgumentProblem, max_pages_argument, setting_value, settings_problem, since_argument
 from newscrawl.dates import parse_date
 from newscrawl.errors import (CONNECTION_REFUSED, DNS_ERROR, REDIRECT_LOOP, REQUEST_FAILED, SCRAPY_MAX_REDIRECTS,
                               TIMEOUT, count_error)
 from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
-from newscrawl.items import FetchedArticle, MissingPage, NotModified, RawPage
+from newscrawl.items import SKIP_EMPTY, SKIP_NOT_HTML, SKIP_TOO_LARGE, SKIP_TOO_MANY_LINKS, FetchedArticle, \
+    MissingPage, NotModified, RawPage, SkippedPage
+from newscrawl.middlewares import PageTooLarge
 from newscrawl.pages.article import ListingHint
-from newscrawl.pages.listing import parse_listing
+from newscrawl.pages.listing import ListingPage, parse_listing
 from newscrawl.sites import Profile, load_profile
 from newscrawl.urls import canonical_url
+
+STAT_PAGINATION_REPEATED = "newscrawl/pagination_repeated"
+"""Set when pagination stopped because a listing page brought no card unseen in this run."""
+STAT_LISTING_CEILING = "newscrawl/listing_ceiling_hit"
+"""The listing page at which NEWSCRAWL_MAX_LISTING_PAGES stopped pagination."""
 
 
 class CategorySpider(scrapy.Spider):
@@ -42,9 +51,21 @@ class CategorySpider(scrapy.Spider):
         self.start_url_arg = start_url
         self.site_arg = site
         self.category = category or self.default_category
-        self.max_pages_arg = None if max_pages in (None, "") else int(max_pages)
-        self.since = date.fromisoformat(since) if since else None
+        self.max_pages_arg = max_pages_argument(max_pages)
+        self.since = since_argument(since)
         self.demo_server = None
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """Refuse unusable NEWSCRAWL_* values, and make NEWSCRAWL_MAX_PAGE_BYTES Scrapy's own size limit, which
+        its download handler enforces while receiving and HttpCompressionMiddleware while decompressing."""
+        super().update_settings(settings)
+        problem = settings_problem(settings)
+        if problem:
+            raise ArgumentProblem(problem)
+        limit = setting_value(settings, "NEWSCRAWL_MAX_PAGE_BYTES")
+        settings.set("DOWNLOAD_MAXSIZE", limit, priority="spider")
+        settings.set("DOWNLOAD_WARNSIZE", limit // 2, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> CategorySpider:
@@ -54,6 +75,9 @@ class CategorySpider(scrapy.Spider):
             "NEWSCRAWL_MAX_PAGES")
         spider.backfill = spider.max_pages_arg is not None or spider.since is not None
         spider.refresh = timedelta(hours=settings.getfloat("NEWSCRAWL_REFRESH_HOURS"))
+        spider.max_listing_pages = settings.getint("NEWSCRAWL_MAX_LISTING_PAGES")
+        spider.max_listing_links = settings.getint("NEWSCRAWL_MAX_LISTING_LINKS")
+        spider.seen_cards = set()
         site = spider.site_arg or settings.get("NEWSCRAWL_SITE") or "auto"
         spider.start_url = spider._resolve_start_url(settings, site)
         spider.profile = resolve_profile(site, spider.start_url)
@@ -119,11 +143,14 @@ class CategorySpider(scrapy.Spider):
         yield scrapy.Request(self.start_url, callback=self.parse_listing, errback=self.start_failed,
                              meta={"page": 1}, dont_filter=True)
 
-    def start_failed(self, failure: Failure) -> None:
+    def start_failed(self, failure: Failure) -> list[SkippedPage] | None:
         self.crawler.stats.set_value("newscrawl/start_failed", _failure_reason(failure))
         self.logger.error("Start page %s failed: %s", self.start_url, _failure_reason(failure))
+        if failure.check(PageTooLarge):
+            return self.page_too_large(failure)
+        return None
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request | SkippedPage]:
         stats = self.crawler.stats
         if response.status >= 400:
             self.start_failed_status(response)
@@ -131,7 +158,15 @@ class CategorySpider(scrapy.Spider):
         page_number = response.meta.get("page", 1)
         stats.inc_value("newscrawl/listing_pages")
         fetched_at = datetime.now(timezone.utc)
-        listing = parse_listing(response.text, response.url, self.profile)
+        skipped = self.not_an_html_page(response, fetched_at.isoformat(timespec="seconds"))
+        if skipped is not None:
+            if page_number == 1:
+                stats.set_value("newscrawl/start_failed", skipped.detail)
+            yield skipped
+            return
+        listing = parse_listing(response.text, response.url, self.profile, max_cards=self.max_listing_links)
+        if listing.more_cards:
+            yield self.too_many_links(response, listing)
         if not listing.cards:
             self.logger.warning("Listing page %s has no article links", response.url)
             stats.inc_value("newscrawl/empty_listings")
@@ -139,6 +174,8 @@ class CategorySpider(scrapy.Spider):
                 stats.set_value("newscrawl/start_failed", "no article links on the start page")
         stats.inc_value(f"newscrawl/listing_source/{listing.source}")
         fresh = older = 0
+        unseen = {card.url for card in listing.cards} - self.seen_cards
+        self.seen_cards |= unseen
         for card in listing.cards:
             hint = ListingHint(time_text=card.time_text, fetched_at=fetched_at, title=card.title, lead=card.lead,
                                category=card.category)
@@ -151,15 +188,74 @@ class CategorySpider(scrapy.Spider):
                 yield request
         if page_number == 1:
             yield from self.discovery_requests(response.url, listing.feeds)
+        if self.follow_pagination(response, listing, page_number, fresh=fresh, older=older, unseen=len(unseen)):
+            assert listing.next_url is not None
+            yield scrapy.Request(listing.next_url, callback=self.parse_listing, errback=self.request_failed,
+                                 meta={"page": page_number + 1})
+
+    def follow_pagination(self, response: Response, listing: ListingPage, page_number: int, *, fresh: int,
+                          older: int, unseen: int) -> bool:
+        """Whether to fetch the next listing page. Every crawl ends by itself: a page that repeats only cards seen
+        earlier in this run (an endless or cycling pagination) ends it even in a backfill, and so does the hard
+        ceiling NEWSCRAWL_MAX_LISTING_PAGES, which no argument or interrupted run can lift."""
         if listing.next_url is None or (self.max_pages and page_number >= self.max_pages):
-            return
+            return False
         if self.since and listing.cards and older == len(listing.cards):
-            return
+            return False
         if not fresh and not self.backfill:
             self.logger.info("Listing page %s brought nothing new: stopping pagination", response.url)
-            return
-        yield scrapy.Request(listing.next_url, callback=self.parse_listing, errback=self.request_failed,
-                             meta={"page": page_number + 1})
+            return False
+        if not unseen:
+            self.logger.info("Listing page %s repeats only cards already seen in this run: stopping pagination",
+                             response.url)
+            self.crawler.stats.inc_value(STAT_PAGINATION_REPEATED)
+            return False
+        if page_number >= self.max_listing_pages:
+            self.logger.warning("Stopped at listing page %s (%s), the ceiling NEWSCRAWL_MAX_LISTING_PAGES=%s: raise "
+                                "it to walk further", page_number, response.url, self.max_listing_pages)
+            self.crawler.stats.set_value(STAT_LISTING_CEILING, page_number)
+            return False
+        return True
+
+    def too_many_links(self, response: Response, listing: ListingPage) -> SkippedPage:
+        """A listing over NEWSCRAWL_MAX_LISTING_LINKS: its first links are taken, the rest recorded as left out."""
+        detail = f"more article links than NEWSCRAWL_MAX_LISTING_LINKS={self.max_listing_links}: the first " \
+                 f"{len(listing.cards)} were taken"
+        self.logger.warning("Listing page %s: %s", response.url, detail)
+        self.crawler.stats.inc_value(f"newscrawl/skipped_{SKIP_TOO_MANY_LINKS}")
+        return SkippedPage(url=response.url, reason=SKIP_TOO_MANY_LINKS, detail=detail, status=response.status,
+                           content_type=_header(response, "Content-Type"), fetched_at=_now_stamp())
+
+    def page_too_large(self, failure: Failure) -> list[SkippedPage]:
+        """A response cut off at NEWSCRAWL_MAX_PAGE_BYTES: recorded as skipped; an article one is also an error."""
+        exc: PageTooLarge = failure.value
+        request = getattr(failure, "request", None)
+        stats = self.crawler.stats
+        if request is not None and request.callback == self.parse_article:
+            count_error(stats, SKIP_TOO_LARGE)
+        else:
+            stats.inc_value(f"newscrawl/skipped_{SKIP_TOO_LARGE}")
+        self.logger.warning("Skipped %s: %s", exc.url, exc.detail)
+        return [SkippedPage(url=exc.url, reason=SKIP_TOO_LARGE, detail=exc.detail, fetched_at=_now_stamp())]
+
+    def not_an_html_page(self, response: Response, stamp: str) -> SkippedPage | None:
+        """A page that answered 200 with an image, a PDF, a feed or nothing: recorded, not archived or parsed.
+        A declared Content-Type must be one Scrapy reads as HTML; without one, Scrapy's guess from the body must
+        be HTML or text (Scrapy guesses text for any short body it can decode, so it cannot judge a declared one)."""
+        content_type = _header(response, "Content-Type")
+        mime = (content_type or "").split(";")[0].strip().lower()
+        if not response.body.strip():
+            reason = SKIP_EMPTY
+        elif issubclass(responsetypes.from_mimetype(mime), HtmlResponse) if mime else (
+                isinstance(response, HtmlResponse) or type(response) is TextResponse):
+            return None
+        else:
+            reason = SKIP_NOT_HTML
+        self.crawler.stats.inc_value(f"newscrawl/skipped_{reason}")
+        detail = f"HTTP {response.status} with Content-Type {content_type or '(none)'}, {len(response.body)} bytes"
+        self.logger.warning("Skipped %s: %s", response.url, detail)
+        return SkippedPage(url=response.url, reason=reason, detail=detail, status=response.status,
+                           content_type=content_type, fetched_at=stamp)
 
     def start_failed_status(self, response: Response) -> None:
         if response.meta.get("page", 1) == 1:
@@ -240,7 +336,7 @@ class CategorySpider(scrapy.Spider):
             return False
         return datetime.now(timezone.utc) - published <= self.refresh
 
-    def parse_article(self, response: Response) -> Iterator[FetchedArticle | NotModified | MissingPage]:
+    def parse_article(self, response: Response) -> Iterator[FetchedArticle | NotModified | MissingPage | SkippedPage]:
         stats = self.crawler.stats
         fetched_at = datetime.now(timezone.utc)
         stamp = fetched_at.isoformat(timespec="seconds")
@@ -252,10 +348,13 @@ class CategorySpider(scrapy.Spider):
             yield NotModified(url=final, fetched_at=stamp)
             return
         if response.status >= 400:
-            stats.inc_value("newscrawl/errors")
-            stats.inc_value(f"newscrawl/errors/http_{response.status}")
+            count_error(stats, f"http_{response.status}")
             self.logger.warning("Article %s answered HTTP %s: not archived", response.url, response.status)
             yield MissingPage(url=linked, status=response.status, fetched_at=stamp)
+            return
+        skipped = self.not_an_html_page(response, stamp)
+        if skipped is not None:
+            yield skipped
             return
         stats.inc_value("newscrawl/articles_fetched")
         yield FetchedArticle(
@@ -265,17 +364,24 @@ class CategorySpider(scrapy.Spider):
             hint=response.meta.get("hint") or ListingHint(),
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"))
 
-    def request_failed(self, failure: Failure) -> None:
+    def request_failed(self, failure: Failure) -> list[SkippedPage] | None:
+        if failure.check(PageTooLarge):
+            return self.page_too_large(failure)
         stats = self.crawler.stats
         cause = _failure_cause(failure)
         request = getattr(failure, "request", None)
         if cause is None:
             stats.inc_value("newscrawl/skipped_ignored")
             self.logger.info("Not fetched: %s", failure.getErrorMessage())
-            return
+            return None
         count_error(stats, cause)
         self.logger.warning("Request %s failed (%s): %s", getattr(request, "url", "?")[:300], cause,
                             _failure_reason(failure))
+        return None
+
+
+def _now_stamp() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _header(response: Response, name: str) -> str | None:
