@@ -276,9 +276,11 @@ def test_an_idn_start_url_keeps_its_articles_on_site(tmp_path: Path) -> None:
     from scrapy.utils.test import get_crawler
     from scrapy.utils.url import url_is_from_any_domain
 
+    import newscrawl.settings
     from newscrawl.spiders.category import CategorySpider
 
-    crawler = get_crawler(CategorySpider, {"NEWSCRAWL_DB": str(tmp_path / "none.db")})
+    project = {name: getattr(newscrawl.settings, name) for name in dir(newscrawl.settings) if name.isupper()}
+    crawler = get_crawler(CategorySpider, {**project, "NEWSCRAWL_DB": str(tmp_path / "none.db")})
     spider = CategorySpider.from_crawler(crawler, start_url="https://Пример.рф/kr/siyosat/", site="none")
     card = article_url(spider.start_url, "/kr/news/2025/11/15/сенат/")
     assert card == f"https://xn--e1afmkfd.xn--p1ai{DAY}{SENAT}/"
