@@ -7,7 +7,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from newscrawl.pages import body_merge
+from newscrawl.pages import body as body_module
 from newscrawl.pages.body import extract_body
 from newscrawl.pages.body_score import score_page, shingles, summarize
 
@@ -77,7 +77,7 @@ def _page(name: str) -> str:
 def mode(request, monkeypatch):
     """Run each case with trafilatura's second opinion and with our DOM scorer alone."""
     if request.param == "dom-only":
-        monkeypatch.setattr(body_merge, "trafilatura_text", lambda html, tree, url: "")
+        monkeypatch.setattr(body_module, "trafilatura_paragraphs", lambda page, url, fast: [])
     return request.param
 
 

@@ -305,17 +305,19 @@ def _inside(el: lxml.html.HtmlElement, containers: set[lxml.html.HtmlElement]) -
     return False
 
 
+def is_boilerplate_text(text: str) -> bool:
+    """A short announcement ("Follow us", "Related", ...) or a short call to action, whoever extracted it."""
+    return bool((len(text) < 80 and BOILERPLATE_LINE.search(text))
+                or (len(text) < 120 and CALL_TO_ACTION.search(text)))
+
+
 def keep(block: Block) -> bool:
     """Drop link lists, boilerplate announcements and headline-level headings."""
     if block.owner.tag == "h1":
         return False
     if block.link_density > 0.5:
         return False
-    if len(block.text) < 80 and BOILERPLATE_LINE.search(block.text):
-        return False
-    if len(block.text) < 120 and CALL_TO_ACTION.search(block.text):
-        return False
-    return True
+    return not is_boilerplate_text(block.text)
 
 
 def analyse(root: lxml.html.HtmlElement) -> tuple[list[Block], list[Block]]:
