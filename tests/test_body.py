@@ -81,9 +81,16 @@ def mode(request, monkeypatch):
     return request.param
 
 
+# The standfirst the article layer finds (generic_lead) and hands to extract_body, as extract_article does:
+# printed in the article's header, it is article text to trafilatura (and to the snippet corpus), so the
+# body leaves it out only when told it is the lead.
+LEADS = {"semantic_article_latn.html": "Ikki davlat tashqi ishlar vazirliklari delimitatsiya boʻyicha navbatdagi "
+                                       "raundni oʻtkazdi."}
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_exact_paragraphs(name, mode):
-    assert extract_body(_page(name), "https://example.uz/news/1") == EXPECTED[name]
+    assert extract_body(_page(name), "https://example.uz/news/1", lead=LEADS.get(name)) == EXPECTED[name]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

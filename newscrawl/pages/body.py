@@ -25,7 +25,7 @@ SHORT_BODY = 1000
 # fast answer is as often the whole page's text as a truncated body, so the full answer is trusted).
 FULL_KEEPS = 0.5
 # A leading paragraph this short that reads as a date is the dateline, not the story.
-MAX_DATELINE = 40
+MAX_DATELINE = 60
 _DIGIT = re.compile(r"\d")
 _TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -100,7 +100,12 @@ def _page_headlines(html: str, tree: lxml.html.HtmlElement | None) -> list[str]:
 
 
 def _is_dateline(text: str) -> bool:
-    return len(text) <= MAX_DATELINE and bool(_DIGIT.search(text)) and parse_date_precise(text) is not None
+    """A short line that starts with a date ("Кеча, 19:48 Изоҳлар: 3", "15 ноября 2025, 12:30")."""
+    if len(text) > MAX_DATELINE or not _DIGIT.search(text):
+        return False
+    words = text.split()
+    return any(_DIGIT.search(" ".join(words[:n])) and parse_date_precise(" ".join(words[:n])) is not None
+               for n in range(len(words), 1, -1))
 
 
 def _drop_repeats(paragraphs: list[str], headlines: list[str], lead: str | None) -> list[str]:

@@ -18,6 +18,7 @@ _ONE_LINE = frozenset(("row",))
 _CARD = ("*[self::div or self::li or self::article][.//a[@href] and .//img]"
          "[string-length(normalize-space()) < 500]")
 CARD_LIST_PRUNE = f"//{_CARD}[preceding-sibling::{_CARD} or following-sibling::{_CARD}]"
+PRUNE = [CARD_LIST_PRUNE]
 # trafilatura logs a warning for every page it finds nothing on; that is an outcome, not a problem.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
@@ -32,7 +33,7 @@ def trafilatura_paragraphs(page: str | lxml.html.HtmlElement, url: str | None, *
 
     try:
         document = bare_extraction(page, url=url, fast=fast, include_comments=False, with_metadata=False,
-                                   prune_xpath=CARD_LIST_PRUNE)
+                                   prune_xpath=PRUNE)
     except Exception:  # noqa: BLE001 - one stage failing leaves the others to answer
         return []
     body = getattr(document, "body", None)
