@@ -63,7 +63,7 @@ BOILERPLATE_LINE = re.compile(
 # Calls to action that mark a short block as boilerplate wherever they occur in it.
 CALL_TO_ACTION = re.compile(
     r"\b(?:subscribe|newsletter|follow (?:us|him|her|me)|share (?:it|this)|sign up|"
-    r"кузатиб боринг|obuna bo|kuzatib boring|обуна бўлинг|подпис\w+ на)\b",
+    r"кузатиб боринг|obuna bo\w*|kuzatib boring|обуна бўлинг|подпис\w+ на)\b",
     re.I,
 )
 
