@@ -24,6 +24,8 @@ SHORT_BODY = 1000
 # ...and replaced by the full comparison's answer unless that keeps less than this share of it (a short
 # fast answer is as often the whole page's text as a truncated body, so the full answer is trusted).
 FULL_KEEPS = 0.5
+# A paragraph this short (one or two words) right after a dropped announcement is one of its buttons.
+MAX_BUTTON = 24
 # A leading paragraph this short that reads as a date is the dateline, not the story.
 MAX_DATELINE = 60
 _DIGIT = re.compile(r"\d")
@@ -53,9 +55,22 @@ def extract_body(
             paragraphs = full
     if not paragraphs:
         paragraphs = _dom_paragraphs(html, tree)
-    paragraphs = [p for p in paragraphs if not is_boilerplate_text(p)]
+    paragraphs = _without_boilerplate(paragraphs)
     headlines = [title] if title else _page_headlines(html, tree)
     return _drop_repeats(paragraphs, headlines, lead)
+
+
+def _without_boilerplate(paragraphs: list[str]) -> list[str]:
+    """Drop announcements and calls to action, and the bare button labels that follow one ("Telegram")."""
+    out: list[str] = []
+    after_boilerplate = False
+    for p in paragraphs:
+        if is_boilerplate_text(p) or (after_boilerplate and len(p) <= MAX_BUTTON and len(p.split()) <= 2):
+            after_boilerplate = True
+            continue
+        after_boilerplate = False
+        out.append(p)
+    return out
 
 
 def _length(paragraphs: list[str]) -> int:
