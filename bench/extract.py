@@ -205,8 +205,10 @@ def report(bench: BenchSet, worst: int) -> None:
     if worst and "ours" in bench.results and "trafilatura" in bench.results:
         mine, theirs = bench.results["ours"], bench.results["trafilatura"]
         urls = {p.key: p.url for p in bench.pages}
-        loss = sorted(mine, key=lambda k: bench.page_f1(mine[k]) - bench.page_f1(theirs[k]))[:worst]
-        print(f"{worst} pages where ours loses most against trafilatura (page F1 ours / trafilatura):")
+        behind = [k for k in mine if bench.page_f1(mine[k]) < bench.page_f1(theirs[k])]
+        loss = sorted(behind, key=lambda k: bench.page_f1(mine[k]) - bench.page_f1(theirs[k]))[:worst]
+        print(f"{len(loss)} pages where ours loses most against trafilatura, of {len(behind)} where it loses "
+              f"(page F1 ours / trafilatura):")
         for key in loss:
             print(f"  {half_of(key)} {bench.page_f1(mine[key]):.3f} / {bench.page_f1(theirs[key]):.3f}  "
                   f"{key[:40]:<40} {urls[key][:60]}")

@@ -24,6 +24,9 @@ SHORT_BODY = 1000
 # ...and replaced by the full comparison's answer unless that keeps less than this share of it (a short
 # fast answer is as often the whole page's text as a truncated body, so the full answer is trusted).
 FULL_KEEPS = 0.5
+# A fast answer with more than this share of its text in lines shorter than MENU_ITEM is checked too.
+MAX_MENU_SHARE = 0.3
+MENU_ITEM = 30
 # A paragraph this short (one or two words) right after a dropped announcement is one of its buttons.
 MAX_BUTTON = 24
 # A leading paragraph this short that reads as a date is the dateline, not the story.
@@ -49,7 +52,7 @@ def extract_body(
     if source is None:
         return []
     paragraphs = trafilatura_paragraphs(source, url, fast=True)
-    if _length(paragraphs) < SHORT_BODY:
+    if _length(paragraphs) < SHORT_BODY or _menu_share(paragraphs) > MAX_MENU_SHARE:
         full = trafilatura_paragraphs(source, url, fast=False)
         if full and _length(full) > FULL_KEEPS * _length(paragraphs):
             paragraphs = full
@@ -71,6 +74,12 @@ def _without_boilerplate(paragraphs: list[str]) -> list[str]:
         after_boilerplate = False
         out.append(p)
     return out
+
+
+def _menu_share(paragraphs: list[str]) -> float:
+    """Share of the text in menu-item-length lines: high when trafilatura fell back to the whole page."""
+    total = _length(paragraphs)
+    return sum(len(p) for p in paragraphs if len(p) < MENU_ITEM) / total if total else 0.0
 
 
 def _length(paragraphs: list[str]) -> int:
