@@ -234,7 +234,7 @@ def pick_container(blocks: list[Block]) -> list[lxml.html.HtmlElement]:
     link = _link_density_by_element(blocks)
     ranked = {el: s * (1 - link.get(el, 0.0)) * (0.5 if is_negative(el) else 1.0)
               for el, s in scores.items()}
-    top = max(ranked, key=ranked.get)
+    top = max(ranked, key=lambda el: ranked[el])
     parent = top.getparent()
     if parent is None:
         return [top]

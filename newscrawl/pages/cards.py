@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector
 from w3lib.url import url_query_cleaner
 
@@ -187,7 +188,7 @@ class _Run:
     hinted: bool  # inside an element whose class says category/rubric/section
 
 
-def _runs(card: object, anchor: object) -> list[_Run]:
+def _runs(card: etree._Element, anchor: etree._Element) -> list[_Run]:
     """The card's text runs in document order, each with where it sits. Every element boundary ends a run,
     except inline emphasis (a headline with a bold word stays one run)."""
     runs: list[_Run] = []
@@ -200,7 +201,7 @@ def _runs(card: object, anchor: object) -> list[_Run]:
             runs.append(_Run(text, *state))
         parts.clear()
 
-    def walk(el: object, link: bool, heading: bool, hinted: bool) -> None:
+    def walk(el: etree._Element, link: bool, heading: bool, hinted: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         link = link or tag == "a" or el is anchor
         heading = heading or tag in _HEADINGS
@@ -256,7 +257,7 @@ def _split_glued_dates(runs: list[_Run]) -> list[_Run]:
     return out
 
 
-def split_card(card: object, anchor: object | None = None) -> CardFields:
+def split_card(card: etree._Element, anchor: etree._Element | None = None) -> CardFields:
     """Title, printed date, category and lead of one card element (lxml), ``anchor`` being its story link."""
     runs = _runs(card, anchor if anchor is not None else card)
     fields = CardFields()
