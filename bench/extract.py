@@ -26,13 +26,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from newscrawl.pages.body import extract_body  # noqa: E402
-from newscrawl.pages.body_score import score_page, summarize  # noqa: E402
+from newscrawl.pages.body_score import PageScore, score_page, summarize  # noqa: E402
 
 SHARED = REPO.parent / "shared/benchmarks"
 Extractor = Callable[[str, str], str]
@@ -127,22 +127,29 @@ def snippet_score(text: str, note: object) -> tuple[int, int, int]:
 
 
 def snippet_aggregate(scores: list[object]) -> Counts:
-    tp = sum(s[0] for s in scores)  # type: ignore[index]
-    fp = sum(s[1] for s in scores)  # type: ignore[index]
-    fn = sum(s[2] for s in scores)  # type: ignore[index]
+    counts = [cast(tuple[int, int, int], s) for s in scores]
+    tp, fp, fn = (sum(c[i] for c in counts) for i in range(3))
     return Counts(tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0)
 
 
 def snippet_page_f1(s: object) -> float:
-    tp, fp, fn = s  # type: ignore[misc]
+    tp, fp, fn = cast(tuple[int, int, int], s)
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def zyte_score(text: str, truth: object) -> object:
+    return score_page(text, str(truth))
+
+
 def zyte_aggregate(scores: list[object]) -> Counts:
-    s = summarize(scores)  # type: ignore[arg-type]
+    s = summarize(cast(PageScore, score) for score in scores)
     return Counts(s.precision, s.recall)
+
+
+def zyte_page_f1(score: object) -> float:
+    return cast(PageScore, score).f1
 
 
 def ours(html: str, url: str) -> str:
@@ -227,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.sets.split(","):
         if name == "zyte":
             benches.append(BenchSet("article-extraction (shingle F1)", load_zyte(args.data / "article-extraction"),
-                                    score_page, zyte_aggregate, lambda s: s.f1))  # type: ignore[attr-defined]
+                                    zyte_score, zyte_aggregate, zyte_page_f1))
         elif name == "snippet":
             benches.append(BenchSet("snippet-eval (snippet F1)", load_snippets(args.data / "snippet-eval"),
                                     snippet_score, snippet_aggregate, snippet_page_f1))
