@@ -13,8 +13,9 @@ _SPACE = re.compile(r"\s+")
 _BLOCKS = frozenset(("p", "head", "list", "item", "table", "row", "quote", "code", "div"))
 # Elements rendered as one paragraph even when they hold block children (a table row reads as one line).
 _ONE_LINE = frozenset(("row",))
-# A story card: a block with a link and a picture and little text (under 300 characters). Two or more side by side are a list
-# of other stories (related, most read), whose leads trafilatura otherwise takes for article paragraphs.
+# A story card: a block with a link, a picture and little text (under 300 characters). Two or more side by
+# side are a list of other stories (related, most read), whose leads trafilatura otherwise takes for
+# article paragraphs.
 _CARD = ("*[self::div or self::li or self::article][.//a[@href] and .//img]"
          "[string-length(normalize-space()) < 300]")
 CARD_LIST_PRUNE = f"//{_CARD}[preceding-sibling::{_CARD} or following-sibling::{_CARD}]"
