@@ -63,7 +63,7 @@ BOILERPLATE_LINE = re.compile(
 # Calls to action that mark a short block as boilerplate wherever they occur in it.
 CALL_TO_ACTION = re.compile(
     r"\b(?:subscribe|newsletter|follow (?:us|him|her|me)|share (?:it|this)|sign up|"
-    r"кузатиб боринг|obuna bo|kuzatib boring|обуна бўлинг|подпис\w+ на)\b",
+    r"кузатиб боринг|obuna bo\w*|kuzatib boring|обуна бўлинг|подпис\w+ на)\b",
     re.I,
 )
 
@@ -234,7 +234,7 @@ def pick_container(blocks: list[Block]) -> list[lxml.html.HtmlElement]:
     link = _link_density_by_element(blocks)
     ranked = {el: s * (1 - link.get(el, 0.0)) * (0.5 if is_negative(el) else 1.0)
               for el, s in scores.items()}
-    top = max(ranked, key=ranked.get)
+    top = max(ranked, key=lambda el: ranked[el])
     parent = top.getparent()
     if parent is None:
         return [top]
@@ -305,17 +305,19 @@ def _inside(el: lxml.html.HtmlElement, containers: set[lxml.html.HtmlElement]) -
     return False
 
 
+def is_boilerplate_text(text: str) -> bool:
+    """A short announcement ("Follow us", "Related", ...) or a short call to action, whoever extracted it."""
+    return bool((len(text) < 80 and BOILERPLATE_LINE.search(text))
+                or (len(text) < 120 and CALL_TO_ACTION.search(text)))
+
+
 def keep(block: Block) -> bool:
     """Drop link lists, boilerplate announcements and headline-level headings."""
     if block.owner.tag == "h1":
         return False
     if block.link_density > 0.5:
         return False
-    if len(block.text) < 80 and BOILERPLATE_LINE.search(block.text):
-        return False
-    if len(block.text) < 120 and CALL_TO_ACTION.search(block.text):
-        return False
-    return True
+    return not is_boilerplate_text(block.text)
 
 
 def analyse(root: lxml.html.HtmlElement) -> tuple[list[Block], list[Block]]:

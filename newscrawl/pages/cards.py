@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
 
+from lxml import etree
 from parsel import Selector
 
-from newscrawl.dates import parse_date
+from newscrawl.dates import parse_date_precise
 from newscrawl.sites import Profile, node_text, select, select_first_text
 from newscrawl.urls import absolute_url as absolute_url, article_url as article_url  # used here, re-exported
 
@@ -124,7 +125,7 @@ def generic_cards(container: Selector, base: str, page_url: str, limit: int | No
 
 
 def _generic_card(anchor: Selector, url: str, title: str, all_urls: set[str], base: str) -> Card:
-    """Read time, lead, category and image from the largest ancestor that holds no other story's link."""
+    """Split the largest ancestor that holds no other story's link into the card's fields."""
     card = anchor
     for _ in range(4):
         parent = card.xpath("..")
@@ -135,21 +136,136 @@ def _generic_card(anchor: Selector, url: str, title: str, all_urls: set[str], ba
         if any(link != url and link in all_urls for link in map(partial(article_url, base), hrefs)):
             break
         card = parent[0]
-    result = Card(url=url, title=title)
-    if card is anchor:
-        return result
-    for text in card.xpath(".//text()[normalize-space()]").getall():
-        text = " ".join(text.split())
-        if text == title or text in title:
+    fields = split_card(card.root, anchor.root)
+    return Card(url=url, title=fields.title or title, time_text=fields.time_text, category=fields.category,
+                lead=fields.lead, image_url=absolute_url(base, card.xpath(".//img/@src").get()))
+
+
+# Card-field splitting: a card is cut into its text runs (each text node on its own, so a headline wrapped
+# in the same link as the category and the date is three runs, not one glued string), and each run is
+# classified by what it is (a date, headline length, lead length) and where it sits (heading, link,
+# category-classed element), never by the words it contains.
+MAX_CATEGORY = 40
+MAX_CATEGORY_WORDS = 4
+MIN_LEAD = 40
+MIN_LEAD_WORDS = 6
+# A run is searched for a glued date ("Сиёсат Кеча, 17:22 Сарлавҳа") only this many words in.
+DATE_SEARCH_WORDS = 6
+CATEGORY_CLASS = re.compile(r"categ|rubric|section|kicker|label|topic", re.IGNORECASE)
+_CARD_SKIP = {"script", "style", "noscript", "template", "svg", "button"}
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_INLINE = {"b", "i", "em", "strong", "u", "mark", "q", "abbr", "sub", "sup", "s", "wbr"}
+_DIGIT = re.compile(r"\d")
+
+
+@dataclass
+class CardFields:
+    """What one card says, field by field (None where it says nothing)."""
+
+    title: str | None = None
+    time_text: str | None = None
+    category: str | None = None
+    lead: str | None = None
+
+
+@dataclass
+class _Run:
+    text: str
+    in_link: bool
+    heading: bool
+    hinted: bool  # inside an element whose class says category/rubric/section
+
+
+def _runs(card: etree._Element, anchor: etree._Element) -> list[_Run]:
+    """The card's text runs in document order, each with where it sits. Every element boundary ends a run,
+    except inline emphasis (a headline with a bold word stays one run)."""
+    runs: list[_Run] = []
+    parts: list[str] = []
+    state: list[bool] = [False, False, False]
+
+    def flush() -> None:
+        text = " ".join("".join(parts).split())
+        if text:
+            runs.append(_Run(text, *state))
+        parts.clear()
+
+    def walk(el: etree._Element, link: bool, heading: bool, hinted: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        link = link or tag == "a" or el is anchor
+        heading = heading or tag in _HEADINGS
+        hinted = hinted or bool(tag and CATEGORY_CLASS.search(el.get("class", "")))
+        if tag not in _INLINE:
+            flush()
+        state[:] = [link, heading, hinted]
+        parts.append(el.text or "")
+        for child in el:
+            if isinstance(child.tag, str) and child.tag not in _CARD_SKIP:
+                walk(child, link, heading, hinted)
+            state[:] = [link, heading, hinted]
+            parts.append(child.tail or "")
+        if tag not in _INLINE:
+            flush()
+
+    walk(card, False, False, False)
+    flush()
+    return _split_glued_dates(runs)
+
+
+def _is_date(text: str) -> bool:
+    return len(text) <= MAX_TIME_TEXT and bool(_DIGIT.search(text) or len(text.split()) <= 2) \
+        and parse_date_precise(text) is not None
+
+
+def _split_glued_dates(runs: list[_Run]) -> list[_Run]:
+    """Cut a run that holds a date after a short prefix or before more text ("Сиёсат Бугун 13:35",
+    "Сиёсат Кеча, 17:22 Шавкат Мирзиёев ...") into its parts."""
+    out: list[_Run] = []
+    for run in runs:
+        words = run.text.split()
+        found = None
+        if len(words) > 1 and not _is_date(run.text):
+            for start in range(min(len(words), DATE_SEARCH_WORDS)):
+                for size in (4, 3, 2, 1):
+                    window = " ".join(words[start:start + size])
+                    if start + size <= len(words) and _DIGIT.search(window):
+                        parsed = parse_date_precise(window)
+                        # a day alone at the very start is as likely the headline's own words
+                        if parsed is not None and (start > 0 or parsed.precision != "day"):
+                            found = (start, start + size)
+                            break
+                if found:
+                    break
+        if found is None:
+            out.append(run)
             continue
-        if result.time_text is None and len(text) <= MAX_TIME_TEXT and parse_date(text) is not None:
-            result.time_text = text
-        elif result.lead is None and len(text) >= 40 and len(text.split()) >= 6:
-            result.lead = text
-    result.category = card.xpath(
-        ".//*[contains(@class,'categ') or contains(@class,'rubric') or contains(@class,'section')]"
-        "[string-length(normalize-space()) < 40]/text()[normalize-space()]").get()
-    if result.category:
-        result.category = result.category.strip()
-    result.image_url = absolute_url(base, card.xpath(".//img/@src").get())
-    return result
+        start, end = found
+        for part in (words[:start], words[start:end], words[end:]):
+            if part:
+                out.append(_Run(" ".join(part), run.in_link, run.heading, run.hinted))
+    return out
+
+
+def split_card(card: etree._Element, anchor: etree._Element | None = None) -> CardFields:
+    """Title, printed date, category and lead of one card element (lxml), ``anchor`` being its story link."""
+    runs = _runs(card, anchor if anchor is not None else card)
+    fields = CardFields()
+    dates = [r for r in runs if _is_date(r.text)]
+    if dates:
+        fields.time_text = dates[0].text
+    rest = [r for r in runs if not _is_date(r.text)]
+    headlines = [r for r in rest if looks_like_headline(r.text)]
+    title = (next((r for r in headlines if r.heading), None)
+             or max((r for r in headlines if r.in_link), key=lambda r: len(r.text), default=None)
+             or next(iter(headlines), None))
+    if title is not None:
+        fields.title = title.text
+    others = [r for r in rest if r is not title]
+    short = [r for r in others if len(r.text) <= MAX_CATEGORY and len(r.text.split()) <= MAX_CATEGORY_WORDS]
+    category = (next((r for r in short if r.hinted), None)
+                or next((r for r in short if title is not None and runs.index(r) < runs.index(title)), None))
+    if category is not None:
+        fields.category = category.text
+    leads = [r for r in others if not r.in_link and len(r.text) >= MIN_LEAD and len(r.text.split()) >= MIN_LEAD_WORDS]
+    if leads:
+        fields.lead = leads[0].text
+    return fields

@@ -24,17 +24,27 @@ def related_cards(sel: Selector, base: str, page_url: str, profile: Profile | No
         cards = profile_cards(sel, base, profile.related_cards, profile)
         if cards:
             return cards, "profile"
-    for heading in sel.xpath(HEADINGS):
-        text = " ".join("".join(heading.xpath(".//text()").getall()).split())
-        if not text or len(text) > 60 or not RELATED_HEADING.search(text):
-            continue
-        container = heading
-        for _ in range(3):
-            parents = container.xpath("..")
-            if not parents:
-                break
-            container = parents[0]
-            cards = generic_cards(container, base, page_url)
-            if cards:
-                return cards, "generic"
-    return [], None
+    blocks = [cards for cards in (_cards_under(heading, base, page_url) for heading in sel.xpath(HEADINGS)) if cards]
+    if not blocks:
+        return [], None
+    # An inline "read also" box inside the story holds a link or two; the page's list of other stories holds
+    # more and comes after the story. The fullest block wins, the later one on a tie.
+    best = max(range(len(blocks)), key=lambda i: (len(blocks[i]), i))
+    return blocks[best], "generic"
+
+
+def _cards_under(heading: Selector, base: str, page_url: str) -> list[Card]:
+    """The cards of the nearest ancestor of a related-news heading that holds any."""
+    text = " ".join("".join(heading.xpath(".//text()").getall()).split())
+    if not text or len(text) > 60 or not RELATED_HEADING.search(text):
+        return []
+    container = heading
+    for _ in range(3):
+        parents = container.xpath("..")
+        if not parents:
+            break
+        container = parents[0]
+        cards = generic_cards(container, base, page_url)
+        if cards:
+            return cards
+    return []
