@@ -20,7 +20,7 @@ import pytest
 
 from conftest import FAST, ROOT, run_crawl
 from hostile import HostileServer, html
-from test_serve import free_port, get
+from test_serve import datasette_serving, get
 
 CLI = [sys.executable, "-m", "newscrawl.cli"]
 
@@ -406,50 +406,16 @@ sys.stdin.readline()  # stay open (a running crawl) until told to go
 
 @pytest.fixture
 def serve(archive: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([*CLI, "serve", "--db", str(archive), "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                if get(f"{base}/-/versions.json")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()[-2000:]
-            time.sleep(0.1)
+    with datasette_serving(archive) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stderr.close()
 
 
 def test_serve_with_reserved_characters_in_the_path(archive: Path) -> None:
     weird = archive.parent / "news #1?x=%41.db"
     archive.rename(weird)
-    port = free_port()
-    process = subprocess.Popen([*CLI, "serve", "--db", str(weird), "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(f"{base}/-/versions.json")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()[-2000:]
-            time.sleep(0.1)
+    with datasette_serving(weird) as base:
         status, body = get(f"{base}/archive.json?sql=select+count(*)+as+n+from+articles&_shape=array")
         assert status == 200 and json.loads(body)[0]["n"] == article_count(weird) > 0, body[:500]
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stderr.close()
     assert {p.name for p in weird.parent.iterdir()} <= {weird.name, weird.name + "-wal", weird.name + "-shm"}
 
 
@@ -481,26 +447,8 @@ def test_serve_shows_what_a_killed_crawl_committed(archive: Path) -> None:
     writer.wait(timeout=30)
     assert writer.returncode == -signal.SIGKILL
     assert Path(f"{archive}-wal").stat().st_size > 0, "the commits are still only in the WAL"
-    port = free_port()
-    process = subprocess.Popen([*CLI, "serve", "--db", str(archive), "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(f"{base}/-/versions.json")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+    with datasette_serving(archive) as base:
         assert served_count(base) == count + 7
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-    for stream in (writer.stdin, writer.stdout):
-        stream.close()
 
 
 def test_serve_follows_a_writer_while_it_writes(archive: Path, serve: str) -> None:

@@ -1,6 +1,7 @@
 """`newscrawl serve`: Datasette over a real crawled archive, canned queries, FTS, read-only; metadata coverage."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextlib.contextmanager
+def datasette_serving(db: Path) -> Iterator[str]:
+    """`newscrawl serve --db db` for real on a free port; yields its base URL once it answers."""
+    port = free_port()
+    command = [sys.executable, "-c", "import sys; from newscrawl.cli import main; sys.exit(main())",
+               "serve", "--db", str(db), "--port", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(f"{base}/-/versions.json")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"datasette did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stderr.close()
+
+
 def get(url: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -75,28 +103,8 @@ def archive_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def server(archive_file: tuple[Path, str]):
     db, _ = archive_file
-    port = free_port()
-    command = [sys.executable, "-c", "import sys; from newscrawl.cli import main; sys.exit(main())",
-               "serve", "--db", str(db), "--port", str(port)]
-    process = subprocess.Popen(command,
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(f"{base}/-/versions.json")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"datasette did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
+    with datasette_serving(db) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stderr.close()
 
 
 @pytest.fixture(scope="module")
