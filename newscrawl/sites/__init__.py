@@ -219,15 +219,18 @@ def compiled(css: str) -> etree.XPath:
 # Class selectors (".news-single__title", ".other-news .news-card", "div.lead a::attr(href)") are most of a
 # profile's selectors. As XPath each one walks its whole scope testing every element's class string (about
 # 40 us on a 120-element page, some 20 of them per article from the page root, and six per related card), so
-# while a page is extracted its elements are indexed once: by class token, and by position in document order.
-# A selector whose first step is one class then finds that step's elements in the index (those between the
-# scope element and the end of its subtree); the rest of its XPath runs from the one element found. The answer
-# is the XPath's own: the index is used only where it gives the same elements (none or one found, or no
-# further step), and scopes outside the indexed tree (a copy) use the XPath.
+# while a page is extracted its classed elements are indexed once: by class token, and by position in document
+# order. A selector whose first step is one class, run from the page root or from a classed element (a card),
+# then finds that step's elements in the index (those between the scope element and the end of its subtree);
+# the rest of its XPath runs from the one element found. The answer is the XPath's own: the index is used only
+# where it gives the same elements (none or one found, or no further step); other scopes, such as a copy of
+# the body, use the XPath.
 _CLASS_STEP = re.compile(
     r"descendant-or-self::(\*|[A-Za-z][\w-]*)\[@class and contains\(concat\(' ', normalize-space\(@class\), ' '\), "
     r"' ([^' ]+) '\)\](/(?!/).*)?", re.DOTALL)
 _XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
+_CLASSED = etree.XPath("descendant-or-self::*[@class]")
+_CLASSED_BELOW = etree.XPath("count(descendant::*[@class])")
 
 
 @dataclass(frozen=True)
@@ -248,50 +251,46 @@ def _class_step(css: str) -> _ClassStep | None:
 
 
 class ClassIndex:
-    """The elements of one page by class token, in document order. Valid while the tree is unchanged."""
+    """The elements of one page that have a class, by class token and by position in document order (among
+    them). Valid while the tree is unchanged."""
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
+        classed = _CLASSED(root)
+        self.count = len(classed)
         self.position: dict[etree._Element, int] = {}
         self.by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
         self._ends: dict[etree._Element, int] = {}
-        for number, element in enumerate(root.iter(etree.Element)):
+        for number, element in enumerate(classed):
             self.position[element] = number
-            value = element.get("class")
-            if not value:
-                continue
-            for token in _XPATH_BLANKS.split(value):
+            for token in _XPATH_BLANKS.split(element.get("class")):
                 if token:
                     elements, positions = self.by_class.setdefault(token, ([], []))
                     if not positions or positions[-1] != number:  # class="a a"
                         elements.append(element)
                         positions.append(number)
 
-    def _end(self, element: etree._Element) -> int:
-        """The position just past the element's subtree: that of the first element after it."""
-        end = self._ends.get(element)
-        if end is None:
-            end = len(self.position)
-            node: etree._Element | None = element
-            while node is not None and node is not self.root:
-                following = node.getnext()
-                while following is not None and not isinstance(following.tag, str):
-                    following = following.getnext()
-                if following is not None:
-                    end = self.position[following]
-                    break
-                node = node.getparent()
-            self._ends[element] = end
-        return end
+    def _span(self, scope: etree._Element) -> tuple[int, int] | None:
+        """Positions of the classed elements in scope's subtree (itself included): [start, end)."""
+        if scope is self.root:
+            return 0, self.count
+        start = self.position.get(scope)
+        if start is None:  # not a classed element of this page
+            return None
+        end = self._ends.get(scope)
+        if end is None:  # descendants follow their ancestor in document order
+            end = self._ends[scope] = start + 1 + int(_CLASSED_BELOW(scope))
+        return start, end
 
     def select(self, scope: etree._Element, step: _ClassStep) -> list | None:
         """The selector's matches under scope (itself included), or None when the index cannot tell: the
-        scope is not in the indexed tree, or several elements carry the class and more steps follow."""
-        start = self.position.get(scope)
-        if start is None:
+        scope is not the page's root or one of its classed elements, or several elements carry the class
+        and more steps follow."""
+        span = self._span(scope)
+        if span is None:
             return None
         elements, positions = self.by_class.get(step.name, ((), ()))
-        anchors = elements[bisect_left(positions, start):bisect_left(positions, self._end(scope))]
+        anchors = elements[bisect_left(positions, span[0]):bisect_left(positions, span[1])]
         if step.tag is not None:
             anchors = [a for a in anchors if a.tag == step.tag]
         if step.rest is None:
