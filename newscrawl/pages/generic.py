@@ -20,7 +20,6 @@ CARD_WORDS = ("card", "related", "other", "most", "popular", "sidebar", "list", 
 SKIPPED_TAGS = {"a", "script", "style", "nav", "aside", "footer", "noscript", "template"}
 CARD_CLASSES = " or ".join(f"contains(@class,'{w}') or contains(@id,'{w}')" for w in CARD_WORDS)
 UPDATED_LABEL = re.compile(r"^\s*(янгиланди|yangilandi|обновлено|изменено|updated|modified)", re.IGNORECASE)
-UPDATE_WORD = re.compile(UPDATED_LABEL.pattern.removeprefix(r"^\s*"), re.IGNORECASE)
 
 
 def headline_scope(sel: Selector) -> Selector | None:
@@ -75,9 +74,9 @@ def visible_date_text(sel: Selector, updated: bool = False) -> str | None:
     scope = headline_scope_element(sel)
     if scope is None:
         return None
-    # Every short text is one text node of the scope, so when no update label occurs anywhere in the scope's
-    # text none of them can start with one (most pages: no walk, no date parsing).
-    if updated and not UPDATE_WORD.search("".join(scope.itertext())):
+    # Every short text is one text node of the scope with its spaces collapsed, so when no text node of the
+    # scope starts with an update label none of them can (most pages: no walk, no date parsing).
+    if updated and not any(map(UPDATED_LABEL.match, scope.itertext())):
         return None
     for text in short_texts(scope):
         if bool(UPDATED_LABEL.search(text)) == updated and parse_date_precise(text) is not None:

@@ -8,7 +8,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -67,7 +67,7 @@ class Profile:
     date_formats: tuple[str, ...] = field(default=())
     """strptime formats tried on the profile's own date texts before the general date parser."""
 
-    @property
+    @cached_property  # read for every date of every page
     def zone(self) -> timezone:
         sign = -1 if self.timezone.startswith("-") else 1
         hours, minutes = self.timezone[1:].split(":")
@@ -317,7 +317,7 @@ def class_index(sel: Selector | etree._Element) -> Iterator[ClassIndex]:
 
 def select(node: Selector | etree._Element, css: str) -> list:
     """Elements (or attribute/text strings, for ::attr()/::text) matching a CSS selector, with a compiled XPath."""
-    root = getattr(node, "root", node)
+    root = node.root if isinstance(node, Selector) else node
     index = _PAGE_INDEX.get()
     if index is not None:
         step = _class_step(css)
@@ -330,7 +330,7 @@ def select(node: Selector | etree._Element, css: str) -> list:
 
 def select_first_text(sel: Selector | etree._Element, selectors: tuple[str, ...]) -> str | None:
     """Text of the first element matched by the first selector that matches (whitespace collapsed)."""
-    root = getattr(sel, "root", sel)
+    root = sel.root if isinstance(sel, Selector) else sel
     for css in selectors:
         for node in select(root, css):
             text = element_text(node)
