@@ -298,7 +298,8 @@ def report(bench: BenchSet, worst: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED, help="folder holding both development sets")
-    parser.add_argument("--sets", default="zyte,snippet", help="comma-separated: zyte, snippet")
+    parser.add_argument("--sets", default="zyte,snippet,profile",
+                        help="comma-separated: zyte, snippet, profile (the demo site with its profile)")
     parser.add_argument("--only", default="ours,trafilatura", help="comma-separated extractors "
                         f"({', '.join(EXTRACTORS)})")
     parser.add_argument("--worst", type=int, default=10, help="list the N pages where ours loses most")
