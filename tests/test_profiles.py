@@ -304,7 +304,9 @@ def test_class_index_selects_what_the_xpath_selects() -> None:
     selectors |= {*profile.body, *profile.body_exclude, *profile.related_cards, *profile.listing_cards,
                   ".news-card", "div.news-card", ".news-card .t", ".news-card a::attr(href)", ".t::text", ".lead",
                   "p.lead", "li.news-card", ".x", ".y", ".news-card > a", ".news-card + ul", ".missing a",
-                  ".news-card, .lead", ".wrap.news-card", ".news-card img::attr(src)", "section .lead"}
+                  ".news-card, .lead", ".wrap.news-card", ".news-card img::attr(src)", "section .lead",
+                  "[class*=news]", "[class*=card] a", "div[class*=ews-c]", "[class*=author]", "[class*=byline]",
+                  "[class*='a b']", "[class*=breadcrumb] a", "[class*=x] b"}
     pages, _ = demo_site(DEMO_NOW)
     texts = [CLASS_INDEX_PAGE] + [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")]
     for text in texts:

@@ -224,10 +224,10 @@ def compiled(css: str) -> etree.XPath:
 # then finds that step's elements in the index (those between the scope element and the end of its subtree);
 # the rest of its XPath runs from the one element found. The answer is the XPath's own: the index is used only
 # where it gives the same elements (none or one found, or no further step); other scopes, such as a copy of
-# the body, use the XPath.
+# the body, use the XPath. [class*=part] (the generic author's "[class*=byline]") is the tokens holding part.
 _CLASS_STEP = re.compile(
-    r"descendant-or-self::(\*|[A-Za-z][\w-]*)\[@class and contains\(concat\(' ', normalize-space\(@class\), ' '\), "
-    r"' ([^' ]+) '\)\](/(?!/).*)?", re.DOTALL)
+    r"descendant-or-self::(\*|[A-Za-z][\w-]*)\[@class and contains\((?:concat\(' ', normalize-space\(@class\), ' '\), "
+    r"' ([^' ]+) '|@class, '([^' \t\n\r]+)')\)\](/(?!/).*)?", re.DOTALL)  # .name, or [class*=part]
 _XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
 _CLASSED = etree.XPath("descendant-or-self::*[@class]")
 _CLASSED_BELOW = etree.XPath("count(descendant::*[@class])")
@@ -237,6 +237,7 @@ _CLASSED_BELOW = etree.XPath("count(descendant::*[@class])")
 class _ClassStep:
     tag: str | None  # None for *
     name: str
+    substring: bool  # [class*=name]: a class token containing name (a part without blanks lies in one token)
     rest: etree.XPath | None  # the steps after the class step, relative to its element
 
 
@@ -246,8 +247,9 @@ def _class_step(css: str) -> _ClassStep | None:
     match = _CLASS_STEP.fullmatch(xpath)
     if match is None or "|" in xpath:
         return None
-    tag, name, rest = match.groups()
-    return _ClassStep(None if tag == "*" else tag, name, etree.XPath(rest[1:]) if rest else None)
+    tag, name, part, rest = match.groups()
+    return _ClassStep(None if tag == "*" else tag, name or part, name is None,
+                      etree.XPath(rest[1:]) if rest else None)
 
 
 class ClassIndex:
@@ -261,6 +263,7 @@ class ClassIndex:
         self.position: dict[etree._Element, int] = {}
         self.by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
         self._ends: dict[etree._Element, int] = {}
+        self._parts: dict[str, tuple[list[etree._Element], list[int]]] = {}
         for number, element in enumerate(classed):
             self.position[element] = number
             for token in _XPATH_BLANKS.split(element.get("class")):
@@ -282,6 +285,18 @@ class ClassIndex:
             end = self._ends[scope] = start + 1 + int(_CLASSED_BELOW(scope))
         return start, end
 
+    def _with_part(self, part: str) -> tuple[list[etree._Element], list[int]]:
+        """Elements with a class token containing part, in document order."""
+        found = self._parts.get(part)
+        if found is None:
+            hits: dict[int, etree._Element] = {}
+            for token, (elements, positions) in self.by_class.items():
+                if part in token:
+                    hits.update(zip(positions, elements))
+            order = sorted(hits)
+            found = self._parts[part] = ([hits[p] for p in order], order)
+        return found
+
     def select(self, scope: etree._Element, step: _ClassStep) -> list | None:
         """The selector's matches under scope (itself included), or None when the index cannot tell: the
         scope is not the page's root or one of its classed elements, or several elements carry the class
@@ -289,7 +304,7 @@ class ClassIndex:
         span = self._span(scope)
         if span is None:
             return None
-        elements, positions = self.by_class.get(step.name, ((), ()))
+        elements, positions = self._with_part(step.name) if step.substring else self.by_class.get(step.name, ([], []))
         anchors = elements[bisect_left(positions, span[0]):bisect_left(positions, span[1])]
         if step.tag is not None:
             anchors = [a for a in anchors if a.tag == step.tag]
