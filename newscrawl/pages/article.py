@@ -19,7 +19,7 @@ from newscrawl.pages.generic import (breadcrumb_category, generic_author, generi
                                      lead_image, tag_links, visible_date_text)
 from newscrawl.pages.related import related_cards
 from newscrawl.pages.text import block_paragraphs, collapse, strip_label
-from newscrawl.sites import Profile, element_text, select, select_first_text
+from newscrawl.sites import Profile, class_index, element_text, select, select_first_text
 from newscrawl.translit import detect_script
 from newscrawl.urls import article_url
 
@@ -64,8 +64,14 @@ class _Fields:
 def extract_page(html: str, url: str, fetched_at: datetime | None = None, profile: Profile | None = None,
                  hint: ListingHint | None = None) -> Article:
     """Extract an Article from decoded HTML. Pure: no network, no storage."""
-    fetched = _aware(fetched_at or datetime.now(timezone.utc))
     sel = Selector(text=html or "<html></html>")
+    with class_index(sel):  # nothing below changes sel's tree (the body is cut from a copy)
+        return _extract_page(sel, html, url, fetched_at, profile, hint)
+
+
+def _extract_page(sel: Selector, html: str, url: str, fetched_at: datetime | None, profile: Profile | None,
+                  hint: ListingHint | None) -> Article:
+    fetched = _aware(fetched_at or datetime.now(timezone.utc))
     base = page_base(sel, url)
     md = read_metadata(sel)
     ld = md.jsonld
