@@ -65,7 +65,7 @@ class CategorySpider(scrapy.Spider):
         self.seen_cards: set[str] = set()
         self.start_url = ""
         self.profile: Profile | None = None
-        self.state: CrawlState | None = None
+        self.crawl_state: CrawlState | None = None
         self.extractor: ExtractionPool | None = None
 
     @classmethod
@@ -94,8 +94,8 @@ class CategorySpider(scrapy.Spider):
         spider.start_url = spider._resolve_start_url(settings, site)
         spider.profile = resolve_profile(site, spider.start_url)
         spider.missing_retry = timedelta(hours=settings.getfloat("NEWSCRAWL_MISSING_RETRY_HOURS"))
-        spider.state = spider.open_state(settings)
-        unfinished = spider.state.previous_run_unfinished(spider.name, spider.start_url)
+        spider.crawl_state = spider.open_state(settings)
+        unfinished = spider.crawl_state.previous_run_unfinished(spider.name, spider.start_url)
         if unfinished is not None:
             spider.logger.info("The previous run (crawl #%s) did not finish: following every listing page this "
                                "time", unfinished)
@@ -300,10 +300,10 @@ class CategorySpider(scrapy.Spider):
         """A request for an article, or None when it is archived and outside the refresh window. An archived
         article is looked up under any of its URLs (aliases, slash variant) and re-fetched at its stored URL."""
         url = canonical_url(url)
-        assert self.state is not None
-        known = self.state.known_article(url)
+        assert self.crawl_state is not None
+        known = self.crawl_state.known_article(url)
         headers: dict[str, str] = {}
-        failed_at = self.state.missing_since(url)
+        failed_at = self.crawl_state.missing_since(url)
         if failed_at and datetime.now(timezone.utc) - datetime.fromisoformat(failed_at) < self.missing_retry:
             self.crawler.stats.inc_value(statkeys.SKIPPED_MISSING)
             return None
