@@ -5,7 +5,9 @@ parse_article awaited extraction."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scrapy.exceptions import DropItem
@@ -27,21 +29,27 @@ class ArchivePipeline:
         self.store_raw = settings.getbool("NEWSCRAWL_STORE_RAW")
         self.max_body_chars = settings.getint("NEWSCRAWL_MAX_BODY_CHARS")
         self.writer: ArchiveWriter | None = None
+        # The writer's own thread: SQLite, gzip and the FTS triggers release the GIL, so storing one article
+        # overlaps with the reactor fetching the next; one thread keeps one writer and the commit order.
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:
-        self.writer = ArchiveWriter(self.db_path, self.store_raw, self.max_body_chars)
+        # sqlite3 connections belong to the thread that opened them
+        self.writer = self.thread.submit(ArchiveWriter, self.db_path, self.store_raw, self.max_body_chars).result()
 
     def close_spider(self, spider: Any = None) -> None:
         if self.writer is not None:
-            self.writer.close()
+            self.thread.submit(self.writer.close).result()
+        self.thread.shutdown(wait=True)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         assert self.writer is not None
-        self.record(self.writer.handle(item))
+        outcome = await asyncio.wrap_future(self.thread.submit(self.writer.handle, item))
+        self.record(outcome)
         return item
 
     def record(self, outcome: Outcome) -> None:
