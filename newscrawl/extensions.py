@@ -12,9 +12,22 @@ from scrapy.exceptions import CloseSpider
 
 from newscrawl import statkeys
 from newscrawl.archive import Archive
-from newscrawl.errors import (ARCHIVE_FAILED, DESCRIPTIONS, ITEM_ERRORS, OFFSITE_REDIRECT, REDIRECT_LOOP,
-                              STORAGE_CAUSES, URL_TOO_LONG, WORKER_DIED, WORKER_RESTARTS, count_error, describe,
-                              error_causes, exception_cause, one_line)
+from newscrawl.errors import (
+    ARCHIVE_FAILED,
+    DESCRIPTIONS,
+    ITEM_ERRORS,
+    OFFSITE_REDIRECT,
+    REDIRECT_LOOP,
+    STORAGE_CAUSES,
+    URL_TOO_LONG,
+    WORKER_DIED,
+    WORKER_RESTARTS,
+    count_error,
+    describe,
+    error_causes,
+    exception_cause,
+    one_line,
+)
 from newscrawl.lock import EXIT_LOCKED, ArchiveLock, ArchiveLocked
 from newscrawl.processing import STORED_KINDS
 

@@ -283,7 +283,7 @@ class ArchiveWriter:
             return None
         page = article.raw_page
         self.archive.record_skipped(
-            url=article.url, reason=SKIP_BODY_TOO_LONG, fetched_at=page.fetched_at if page else article.fetched_at,
+            url=article.url, reason=SKIP_BODY_TOO_LONG, fetched_at=page.fetched_at if page else article.fetched_at or "",
             status=page.status if page else None, content_type=content_type(page.headers) if page else None,
             detail=f"body of {length} characters is over NEWSCRAWL_MAX_BODY_CHARS={self.max_body_chars}")
         return SKIP_BODY_TOO_LONG

@@ -11,9 +11,14 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from newscrawl import statkeys
 from newscrawl.archive import ArchiveError, check_archive
+from newscrawl.arguments import (
+    ArgumentProblem,
+    max_pages_argument,
+    settings_problem,
+    since_argument,
+    start_url_argument,
+)
 from newscrawl.demo.startup import needs_demo_site, start_demo_site
-from newscrawl.arguments import ArgumentProblem, max_pages_argument, settings_problem, since_argument, \
-    start_url_argument
 from newscrawl.errors import READ_ONLY, exception_cause
 from newscrawl.extensions import EXIT_FAILED, SUMMARY_PREFIX, archive_write_problem
 from newscrawl.lock import EXIT_LOCKED, ArchiveLock, ArchiveLocked
@@ -63,6 +68,7 @@ class Command(ScrapyCrawl):
             lock.release()
 
     def checked_crawl(self, args: list[str], opts: argparse.Namespace, db: str) -> int:
+        assert self.settings is not None and self.crawler_process is not None
         try:  # under the lock, before any request
             check_archive(db)
         except ArchiveError as exc:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -22,12 +23,31 @@ from newscrawl import statkeys
 from newscrawl.archive import KnownArticle
 from newscrawl.arguments import ArgumentProblem, max_pages_argument, setting_value, settings_problem, since_argument
 from newscrawl.dates import parse_date
-from newscrawl.errors import (CONNECTION_REFUSED, DNS_ERROR, EXTRACTION_FAILED, PROCESSING_FAILED, REDIRECT_LOOP,
-                              REQUEST_FAILED, SCRAPY_MAX_REDIRECTS, TIMEOUT, count_error)
+from newscrawl.errors import (
+    CONNECTION_REFUSED,
+    DNS_ERROR,
+    EXTRACTION_FAILED,
+    PROCESSING_FAILED,
+    REDIRECT_LOOP,
+    REQUEST_FAILED,
+    SCRAPY_MAX_REDIRECTS,
+    TIMEOUT,
+    count_error,
+)
 from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
-from newscrawl.items import SKIP_EMPTY, SKIP_NOT_HTML, SKIP_TOO_LARGE, SKIP_TOO_MANY_LINKS, Article, FetchedArticle, \
-    MissingPage, NotModified, RawPage, SkippedPage
+from newscrawl.items import (
+    SKIP_EMPTY,
+    SKIP_NOT_HTML,
+    SKIP_TOO_LARGE,
+    SKIP_TOO_MANY_LINKS,
+    Article,
+    FetchedArticle,
+    MissingPage,
+    NotModified,
+    RawPage,
+    SkippedPage,
+)
 from newscrawl.middlewares import PageTooLarge
 from newscrawl.pages.article import ListingHint
 from newscrawl.pages.listing import ListingPage, parse_listing
@@ -67,6 +87,7 @@ class CategorySpider(scrapy.Spider):
         self.profile: Profile | None = None
         self.crawl_state: CrawlState | None = None
         self.extractor: ExtractionPool | None = None
+        self.allowed_domains: list[str] = []
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
