@@ -12,6 +12,8 @@ import pytest
 from archive_checks import connect
 from conftest import ROOT, run_crawl
 
+from newscrawl.demo.server import DemoServer
+from newscrawl.demo.site import demo_site
 from newscrawl.lock import ArchiveLock, ArchiveLocked
 
 ARTICLE_KEYS = {"url", "title", "lead", "body", "published_at", "related", "extraction", "problems", "fetched_at"}
@@ -71,3 +73,43 @@ def test_a_spider_without_a_start_url_outside_the_crawl_command_says_so(tmp_path
     assert result.returncode == 1
     assert "no start URL configured: pass -a start_url=URL" in result.stderr
     assert not (tmp_path / "news.db").exists()
+
+
+STATE_CRAWL = """
+import sys
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+from newscrawl.archive import KnownArticle
+from newscrawl.spiders.siyosat import SiyosatSpider
+
+class EverythingKnown:
+    def known_article(self, url):
+        return KnownArticle(url=url, published_at=None, etag=None, last_modified=None)
+    def missing_since(self, url):
+        return None
+    def previous_run_unfinished(self, spider, start_url):
+        return None
+
+class SharedStateSpider(SiyosatSpider):
+    def open_state(self, settings):
+        return EverythingKnown()
+
+settings = get_project_settings()
+settings.set("NEWSCRAWL_DB", sys.argv[1])
+process = CrawlerProcess(settings)
+process.crawl(SharedStateSpider, start_url=sys.argv[2])
+process.start()
+"""
+
+
+def test_crawl_state_comes_only_through_the_crawl_state_interface(tmp_path: Path) -> None:
+    """A CrawlState that says every URL is archived (as a shared store could) stops every article fetch, although
+    the archive file itself is empty."""
+    with DemoServer(demo_site()[0]) as server:
+        result = subprocess.run([sys.executable, "-c", STATE_CRAWL, str(tmp_path / "news.db"),
+                                 f"{server.url}/kr/siyosat/"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=120, check=False,
+                                env={"SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "PATH": "/usr/bin:/bin"})
+    assert "newscrawl summary: status=ok new=0" in result.stderr, result.stderr[-3000:]
+    assert "'newscrawl/skipped_archived'" in result.stderr
+    assert [r.path for r in server.requests if r.path.startswith("/kr/news/")] == []
