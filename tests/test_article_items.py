@@ -19,7 +19,7 @@ from newscrawl.lock import ArchiveLock, ArchiveLocked
 ARTICLE_KEYS = {"url", "title", "lead", "body", "published_at", "related", "extraction", "problems", "fetched_at"}
 
 
-@pytest.mark.parametrize("processes", ["0", "1"])
+@pytest.mark.parametrize("processes", ["0", "1", "2"])
 def test_feed_export_writes_extracted_articles_and_the_archive_keeps_raw_pages(demo_archive, tmp_path: Path,
                                                                                 processes: str) -> None:
     db, out = tmp_path / "news.db", tmp_path / "articles.jsonl"
