@@ -74,7 +74,7 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_DRIFT_SHARE": Rule(float, 0, 1),
     "NEWSCRAWL_PROGRESS_EVERY": Rule(int, 0),
     "NEWSCRAWL_MISSING_RETRY_HOURS": Rule(float, 0),
-    "NEWSCRAWL_EXTRACT_PROCESSES": Rule(int, 0, 1),
+    "NEWSCRAWL_EXTRACT_PROCESSES": Rule(int, 0, 32),
     "NEWSCRAWL_DEMO_PORT": Rule(int, 0, 65535),
     # 0 would mean "no limit" to Scrapy's DOWNLOAD_MAXSIZE; under 1 KiB no real page fits.
     "NEWSCRAWL_MAX_PAGE_BYTES": Rule(int, 1024),

@@ -15,12 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-ERRORS = "newscrawl/errors"
-ITEM_ERRORS = "newscrawl/item_errors"
-"""Fetched articles that could not be stored (or were stored from the listing card only): a subset of ERRORS."""
-WORKER_RESTARTS = "newscrawl/worker_restarts"
-ARCHIVE_FAILED = "newscrawl/archive_failed"
-"""Why the crawls row could not be written at all (a string), when it could not."""
+from newscrawl.statkeys import ARCHIVE_FAILED, ERRORS, ITEM_ERRORS, WORKER_RESTARTS  # noqa: F401 (re-exported)
 
 # storage: the archive cannot take writes; one of these fails the run whatever the error share
 DISK_FULL = "disk_full"

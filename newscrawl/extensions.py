@@ -10,21 +10,36 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import CloseSpider
 
+from newscrawl import statkeys
 from newscrawl.archive import Archive
-from newscrawl.errors import (ARCHIVE_FAILED, DESCRIPTIONS, ITEM_ERRORS, OFFSITE_REDIRECT, REDIRECT_LOOP,
-                              STORAGE_CAUSES, URL_TOO_LONG, WORKER_DIED, WORKER_RESTARTS, count_error, describe,
-                              error_causes, exception_cause, one_line)
-from newscrawl.lock import acquire, release
+from newscrawl.errors import (
+    ARCHIVE_FAILED,
+    DESCRIPTIONS,
+    ITEM_ERRORS,
+    OFFSITE_REDIRECT,
+    REDIRECT_LOOP,
+    STORAGE_CAUSES,
+    URL_TOO_LONG,
+    WORKER_DIED,
+    WORKER_RESTARTS,
+    count_error,
+    describe,
+    error_causes,
+    exception_cause,
+    one_line,
+)
+from newscrawl.lock import EXIT_LOCKED, ArchiveLock, ArchiveLocked
+from newscrawl.processing import STORED_KINDS
 
 logger = logging.getLogger("newscrawl.report")
 DRIFT_FIELDS = ("title", "lead", "body", "published_at")
 EXIT_OK, EXIT_FAILED = 0, 1
-FINISHED_EXIT_CODES: list[int] = []
-"""Exit codes of the crawls this process finished, for the `crawl` command."""
 SUMMARY_PREFIX = "newscrawl summary: "
 """How the one line with a run's verdict begins, in the log (or on stderr when the run could not start)."""
 ARCHIVE_UNWRITABLE = "archive_unwritable"
 """The close reason of a crawl stopped before any request because its crawls row could not be written."""
+ARCHIVE_LOCKED = "archive_locked"
+"""The close reason of a library crawl stopped before any request because another run holds the archive."""
 URLLENGTH_DROPPED = "urllength/request_ignored_count"
 """Scrapy's UrlLengthMiddleware drops over-long URLs silently, counting them under this stat only."""
 
@@ -60,6 +75,9 @@ class CrawlReport:
         self.drift_share = settings.getfloat("NEWSCRAWL_DRIFT_SHARE")
         self.progress_every = settings.getint("NEWSCRAWL_PROGRESS_EVERY")
         self.crawl_id: int | None = None
+        self.lock = ArchiveLock(self.db_path)
+        """Held for the crawl unless this process already holds it (the crawl command takes it before the
+        crawl starts, so that a locked or unusable archive stops the run before Scrapy does anything)."""
         self.started = time.monotonic()
         self.items = 0
         # only its should_follow() is used: the same offsite policy the downloader middleware applies
@@ -77,7 +95,13 @@ class CrawlReport:
         return ext
 
     def spider_opened(self, spider: Any) -> None:
-        acquire(self.db_path)
+        try:
+            self.lock.acquire()
+        except ArchiveLocked as exc:
+            if not self.lock.held_by_this_process():
+                logger.error("newscrawl: %s", exc)
+                self.stats.set_value(statkeys.EXIT_CODE, EXIT_LOCKED)
+                raise CloseSpider(ARCHIVE_LOCKED) from None
         profile = getattr(spider, "profile", None)
         try:
             with Archive(self.db_path) as archive:
@@ -86,7 +110,7 @@ class CrawlReport:
         except Exception as exc:  # read-only file or folder, full disk: nothing could be stored, so fetch nothing
             self.stats.set_value(ARCHIVE_FAILED, storage_problem(exc, self.db_path))
             raise CloseSpider(ARCHIVE_UNWRITABLE) from None
-        self.stats.set_value("newscrawl/crawl_id", self.crawl_id)
+        self.stats.set_value(statkeys.CRAWL_ID, self.crawl_id)
 
     def _is_article(self, request: Any) -> bool:
         spider = self.crawler.spider
@@ -112,14 +136,14 @@ class CrawlReport:
             logger.info("progress: %s items, %s", self.items, self._counts_line())
 
     def _count(self, key: str) -> int:
-        return int(self.stats.get_value(f"newscrawl/{key}", 0) or 0)
+        return int(self.stats.get_value(key, 0) or 0)
 
     def _counts_line(self) -> str:
-        return ", ".join(f"{k} {self._count('items_' + k)}" for k in ("new", "updated", "unchanged")) + \
-            f", dropped {self._count('dropped')}, errors {self._count('errors')}"
+        return ", ".join(f"{k.value} {self._count(statkeys.items(k.value))}" for k in STORED_KINDS) + \
+            f", dropped {self._count(statkeys.DROPPED)}, errors {self._count(statkeys.ERRORS)}"
 
     def _stored(self) -> int:
-        return self._count("items_new") + self._count("items_updated") + self._count("items_unchanged")
+        return sum(self._count(statkeys.items(k.value)) for k in STORED_KINDS)
 
     def drift(self, spider: Any) -> dict[str, float]:
         """Share of articles whose field came from a layer other than the profile, per field over the threshold."""
@@ -130,24 +154,24 @@ class CrawlReport:
             return {}
         found = {}
         for name in DRIFT_FIELDS:
-            share = 1 - self._count(f"layer/{name}/profile") / stored
+            share = 1 - self._count(statkeys.layer(name, "profile")) / stored
             if share > self.drift_share:
                 found[name] = round(share, 3)
         return found
 
     def verdict(self, reason: str) -> tuple[str, int, str | None]:
         """Status, exit code and the reason of a run that did not go well, naming the error causes."""
-        fetched = self._count("articles_fetched") + self._count("not_modified")
-        errors = self._count("errors")
+        fetched = self._count(statkeys.ARTICLES_FETCHED) + self._count(statkeys.NOT_MODIFIED)
+        errors = self._count(statkeys.ERRORS)
         request_errors = errors - int(self.stats.get_value(ITEM_ERRORS, 0) or 0)
-        stored = self._stored() + self._count("not_modified")
+        stored = self._stored() + self._count(statkeys.NOT_MODIFIED)
         attempted = fetched + request_errors
         share = errors / attempted if attempted else 0.0
-        self.stats.set_value("newscrawl/error_share", round(share, 3))
+        self.stats.set_value(statkeys.ERROR_SHARE, round(share, 3))
         causes = error_causes(self.stats)
         storage = {cause: n for cause, n in causes.items() if cause in STORAGE_CAUSES}
         archive_failed = self.stats.get_value(ARCHIVE_FAILED)
-        start_failed = self.stats.get_value("newscrawl/start_failed")
+        start_failed = self.stats.get_value(statkeys.START_FAILED)
         if archive_failed:
             return "failed", EXIT_FAILED, f"archive cannot be written ({archive_failed})"
         if storage:
@@ -160,7 +184,7 @@ class CrawlReport:
             return "failed", EXIT_FAILED, f"extraction worker died {deaths} times; errors: {describe(causes)}"
         if reason != "finished":
             return "interrupted", EXIT_FAILED, f"crawl stopped early ({reason})"
-        if not self._count("listing_pages"):
+        if not self._count(statkeys.LISTING_PAGES):
             why = " (URL longer than URLLENGTH_LIMIT)" if causes.get(URL_TOO_LONG) else ""
             return "failed", EXIT_FAILED, f"start page never fetched{why}"
         if attempted and not stored:
@@ -172,6 +196,14 @@ class CrawlReport:
         return "ok", EXIT_OK, None
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if reason == ARCHIVE_LOCKED:  # another run's archive: nothing of it is touched, not even its crawls row
+            return
+        try:
+            self._report(spider, reason)
+        finally:
+            self.lock.release()
+
+    def _report(self, spider: Any, reason: str) -> None:
         dropped_urls = int(self.stats.get_value(URLLENGTH_DROPPED, 0) or 0)
         if dropped_urls:
             count_error(self.stats, URL_TOO_LONG, count=dropped_urls)
@@ -184,16 +216,16 @@ class CrawlReport:
                            profile.name, profile.path, ", ".join(drift),
                            ", ".join(f"{v:.0%}" for v in drift.values()) + " of articles")
         drops = {k.rsplit("/", 1)[1]: v for k, v in self.stats.get_stats().items()
-                 if k.startswith("newscrawl/dropped/")}
+                 if k.startswith(statkeys.DROPPED + "/")}
         values = {
             "status": status, "exit_code": exit_code, "reason": why,
             "requests": int(self.stats.get_value("downloader/request_count", 0) or 0),
             "pages_fetched": int(self.stats.get_value("downloader/response_count", 0) or 0),
-            "not_modified": self._count("not_modified"),
-            "items_new": self._count("items_new"), "items_updated": self._count("items_updated"),
-            "items_unchanged": self._count("items_unchanged"), "items_dropped": self._count("dropped"),
-            "drop_reasons": drops, "errors": self._count("errors"), "error_causes": error_causes(self.stats),
-            "error_share": self.stats.get_value("newscrawl/error_share"), "drift": drift or None,
+            "not_modified": self._count(statkeys.NOT_MODIFIED),
+            **{f"items_{k.value}": self._count(statkeys.items(k.value)) for k in STORED_KINDS},
+            "items_dropped": self._count(statkeys.DROPPED),
+            "drop_reasons": drops, "errors": self._count(statkeys.ERRORS), "error_causes": error_causes(self.stats),
+            "error_share": self.stats.get_value(statkeys.ERROR_SHARE), "drift": drift or None,
             "duration_s": round(duration, 2),
         }
         if self.crawl_id is not None:
@@ -203,8 +235,7 @@ class CrawlReport:
             except Exception as exc:  # the verdict still reaches the log and the exit code
                 status, exit_code = "failed", EXIT_FAILED
                 why = "; ".join(filter(None, [why, f"crawls row not written: {one_line(exc)}"]))
-        self.stats.set_value("newscrawl/exit_code", exit_code)
-        FINISHED_EXIT_CODES.append(exit_code)
+        self.stats.set_value(statkeys.EXIT_CODE, exit_code)
         restarts = int(self.stats.get_value(WORKER_RESTARTS, 0) or 0)
         summary = (f"{SUMMARY_PREFIX}status={status} new={values['items_new']} updated={values['items_updated']} "
                    f"unchanged={values['items_unchanged']} not_modified={values['not_modified']} "
@@ -212,4 +243,3 @@ class CrawlReport:
                    f"db={self.db_path}" + (f" worker_restarts={restarts}" if restarts else "")
                    + (f" reason={why}" if why else ""))
         (logger.error if exit_code else logger.info)(summary)
-        release(self.db_path)

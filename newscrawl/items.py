@@ -46,8 +46,16 @@ class RelatedLink(ShortRepr):
     """0-based order of the card in the block."""
 
 
+class CarriesRawPage:
+    """The page an article was extracted from travels with it to the archive pipeline, as an attribute that is
+    not a dataclass field: feed exports (`-o articles.jsonl`), ItemAdapter and as_dict() never see it."""
+
+    raw_page: RawPage | None = None
+    """The response as fetched, for the `pages` table; set by the spider, None for an article made elsewhere."""
+
+
 @dataclass(repr=False)
-class Article(ShortRepr):
+class Article(ShortRepr, CarriesRawPage):
     """One article page as extracted: raw text as published, parsed values beside it."""
 
     url: str
@@ -89,12 +97,10 @@ class Article(ShortRepr):
     """The response's ETag, kept for conditional re-fetches."""
     last_modified: str | None = None
     """The response's Last-Modified header, kept for conditional re-fetches."""
-    raw_page: RawPage | None = field(default=None, repr=False)
-    """The response as fetched, for the `pages` table (not an article field)."""
 
     def as_dict(self) -> dict[str, Any]:
         """The article's fields as plain data (the raw page left out)."""
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "raw_page"}
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["related"] = [vars(link).copy() for link in self.related]
         data["tags"], data["extraction"], data["problems"] = list(self.tags), dict(self.extraction), list(self.problems)
         return data

@@ -21,13 +21,14 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Request, Response
 
+from newscrawl.statkeys import RETRY_AFTER_WAITS as STAT_RETRY_AFTER_WAITS
+
 logger = logging.getLogger(__name__)
 
 BACKOFF_STATUSES = frozenset({429, 503})
 """Statuses whose Retry-After we honour (RFC 9110 §10.2.3 names 503; RFC 6585 adds 429)."""
 FIRST_BACKOFF_S = 1.0
 """Wait before the first retry of a 429/503 without Retry-After; doubled on each further retry."""
-STAT_RETRY_AFTER_WAITS = "newscrawl/retry_after_waits"
 WAIT_STEP_S = 0.5
 """How often a waiting request checks whether the crawl is being stopped."""
 

@@ -1,47 +1,84 @@
-"""What happens to a fetched article: extract -> validate -> archive, in this process or in a worker process.
+"""What happens to a fetched article: extraction (ExtractionPool, awaited by the spider's parse_article) and then
+validation and storage (ArchiveWriter, used by the archive pipeline, the archive's single writer).
 
-The chain is CPU-bound (HTML parsing, extraction, SQLite and FTS writes), so by default it runs in one
-worker process beside Scrapy's (NEWSCRAWL_EXTRACT_PROCESSES=1): the crawl engine keeps fetching on one core
-while the worker extracts and stores on the other, and the worker is the archive's only writer during a crawl.
+Extraction is CPU-bound HTML parsing, so it runs in NEWSCRAWL_EXTRACT_PROCESSES worker processes (0: in the
+crawling process): the reactor keeps fetching while workers extract. Workers only extract; they never open the
+archive, so several of them (or, later, extraction on other machines) still leave one writer.
 """
 
 from __future__ import annotations
 
-import multiprocessing.util
+import asyncio
+import logging
+import multiprocessing
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from newscrawl.archive import Archive
-from newscrawl.errors import exception_cause, one_line
+from newscrawl.errors import WORKER_DIED, exception_cause, one_line
 from newscrawl.items import SKIP_BODY_TOO_LONG, Article, FetchedArticle, MissingPage, NotModified, SkippedPage
 from newscrawl.pages.article import extract_page
 from newscrawl.pages.text import content_type, decode_html
 from newscrawl.sites import Profile, load_profile_file
+from newscrawl.statkeys import WORKER_RESTARTS
+
+logger = logging.getLogger(__name__)
 
 REQUIRED = ("url", "title")
-FAILED = "failed"
-"""Outcome.kind of an item that could not be stored: the error cause is in Outcome.reason."""
+MAX_WORKER_RESTARTS = 3
+"""A worker that keeps dying (out of memory, killed by an operator) is replaced this many times per crawl;
+after that the crawl stops, and fails with reason worker_died."""
+
+
+class OutcomeKind(str, Enum):
+    """What became of one item in the archive pipeline; the stored kinds are also upsert_article()'s answers."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    NOT_MODIFIED = "not_modified"
+    MISSING = "missing"
+    SKIPPED = "skipped"
+    DROPPED = "dropped"
+    FAILED = "failed"
+    """Could not be stored: the error cause is in Outcome.reason."""
+
+
+STORED_KINDS = (OutcomeKind.NEW, OutcomeKind.UPDATED, OutcomeKind.UNCHANGED)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one item; sent back from the worker, so it stays small."""
-
-    kind: str
-    """"new", "updated", "unchanged", "not_modified", "missing", "skipped", "dropped" or FAILED."""
+    kind: OutcomeKind
     url: str
     reason: str | None = None
     """Why an item was dropped ("no_title"), or the error cause of a FAILED one ("disk_full")."""
     layers: dict[str, str] = field(default_factory=dict)
     problems: int = 0
-    extraction_error: str | None = None
     error: str | None = None
     """A FAILED item's exception, on one line."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What extraction made of a fetched page: the article, or (article None) the error cause of a failure
+    outside extraction itself (the worker died, the page could not be sent to it)."""
+
+    article: Article | None
+    extraction_error: str | None = None
+    """Extraction raised: the article holds what the listing card said, and this is why."""
+    cause: str | None = None
+    error: str | None = None
 
 
 def validate(article: Article) -> str | None:
@@ -52,7 +89,7 @@ def validate(article: Article) -> str | None:
     return None
 
 
-def extract_fetched(item: FetchedArticle, profile: Profile | None) -> tuple[Article, str | None]:
+def extract_fetched(item: FetchedArticle, profile: Profile | None) -> Extracted:
     """The article of a fetched page; if extraction itself fails, what the listing said, with the reason."""
     page, hint = item.page, item.hint
     fetched_at = datetime.fromisoformat(page.fetched_at)
@@ -66,26 +103,138 @@ def extract_fetched(item: FetchedArticle, profile: Profile | None) -> tuple[Arti
                           extraction={"title": "listing"} if hint.title else {},
                           problems=[f"extraction failed: {error}"])
     article.etag, article.last_modified = item.etag, item.last_modified
-    return article, error
+    return Extracted(article, extraction_error=error)
 
 
-class ItemProcessor:
-    """Owns the archive connection and the site profile for the length of a crawl.
+# --- extraction ------------------------------------------------------------------------------------------------
 
-    An archive that cannot be opened (read-only, disk full) does not raise here: every item then fails with
-    that cause, so the crawl counts it like any other storage error instead of losing the worker.
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """The signal mask survives fork and exec: a worker started while SIGINT is blocked cannot be killed by a
+    Ctrl-C during its start-up, before _start_worker() ignores SIGINT; this process gets that Ctrl-C when the
+    mask is restored, so it is never lost. A pool starts workers on submit, so every submit is wrapped."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+_profile: Profile | None = None
+
+
+def _start_worker(profile_path: str | None, parent_pid: int) -> None:
+    """Initializer of a worker process: load the profile, and leave as soon as the crawl process is gone."""
+    global _profile
+    # Ctrl-C reaches the whole process group: the crawl process stops gracefully and lets the workers drain
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _profile = load_profile_file(profile_path) if profile_path else None
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _extract_in_worker(item: FetchedArticle) -> Extracted:
+    return extract_fetched(item, _profile)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A crawl killed with -9 cannot stop its workers, whose task queue stays open: they notice and exit."""
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+class ExtractionPool:
+    """Extraction for one crawl, in `processes` worker processes (0: in the calling process).
+
+    A worker that dies is replaced and the pages it had are extracted again, up to MAX_WORKER_RESTARTS times;
+    then `give_up(WORKER_DIED)` is called (the spider closes the crawl) and those pages fail with that cause.
     """
 
-    def __init__(self, db_path: str, profile_path: str | None, store_raw: bool, max_body_chars: int = 0) -> None:
+    def __init__(self, processes: int, profile: Profile | None, stats: Callable[[], Any],
+                 give_up: Callable[[str], None]) -> None:
+        self.processes = processes
+        self.profile = profile
+        self.stats = stats
+        """The crawl's stats collector, which exists only once the crawl starts."""
+        self.give_up = give_up
+        self.executor: ProcessPoolExecutor | None = None
+        self.restarts = 0
+        self.gave_up = False
+
+    def start(self) -> None:
+        if self.processes > 0 and self.executor is None:
+            self.executor = self._start_executor()
+
+    def _start_executor(self) -> ProcessPoolExecutor:
+        profile_path = str(self.profile.path) if self.profile is not None else None
+        executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_start_worker, initargs=(profile_path, os.getpid()))
+        with _sigint_blocked():
+            executor.submit(os.getpid)  # start a worker now, while the first listing page downloads
+        return executor
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+
+    async def extract(self, item: FetchedArticle) -> Extracted:
+        if self.processes <= 0:
+            return extract_fetched(item, self.profile)
+        error: BaseException | None = None
+        for attempt in (1, 2):
+            executor = self.executor
+            if executor is None:  # closed: the crawl is over
+                break
+            try:
+                with _sigint_blocked():
+                    future = executor.submit(_extract_in_worker, item)
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool as exc:
+                error = exc
+                if attempt == 1 and not self._replace_worker(executor):
+                    break
+            except Exception as exc:  # e.g. the page could not be pickled: this page's error, not the worker's
+                return Extracted(None, cause=exception_cause(exc), error=one_line(exc))
+        return Extracted(None, cause=WORKER_DIED, error=one_line(error) if error else "extraction pool closed")
+
+    def _replace_worker(self, broken: ProcessPoolExecutor) -> bool:
+        """Start fresh workers unless another page already did (several are in flight when one dies);
+        False once MAX_WORKER_RESTARTS is used up."""
+        if self.executor is not broken:
+            return True
+        if self.restarts >= MAX_WORKER_RESTARTS:
+            if not self.gave_up:
+                self.gave_up = True
+                logger.error("The extraction worker died %s times: stopping the crawl", self.restarts + 1)
+                self.give_up(WORKER_DIED)
+            return False
+        self.restarts += 1
+        self.stats().inc_value(WORKER_RESTARTS)
+        logger.error("The extraction worker died: starting a new one (restart %s of %s); pages in flight are "
+                     "extracted again", self.restarts, MAX_WORKER_RESTARTS)
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._start_executor()
+        return True
+
+
+# --- validation and storage ------------------------------------------------------------------------------------
+
+class ArchiveWriter:
+    """Owns the archive connection for the length of a crawl: the single writer.
+
+    An archive that cannot be opened (read-only, disk full) does not raise here: every item then fails with
+    that cause, so the crawl counts it like any other storage error.
+    """
+
+    def __init__(self, db_path: str, store_raw: bool, max_body_chars: int = 0) -> None:
         self.archive: Archive | None = None
         self.open_error: BaseException | None = None
-        self.profile: Profile | None = None
         self.store_raw = store_raw
         self.max_body_chars = max_body_chars
         self.db_path = db_path
         try:
             self.archive = Archive(db_path)
-            self.profile = load_profile_file(profile_path) if profile_path else None
         except Exception as exc:  # reported per item by handle()
             self.open_error = exc
 
@@ -98,41 +247,44 @@ class ItemProcessor:
             if self.open_error is not None:
                 return self.failed(item, self.open_error)
             return self._handle(item)
-        except Exception as exc:  # any failure in the chain is this item's error, with its cause
+        except Exception as exc:  # any failure in storing is this item's error, with its cause
             return self.failed(item, exc)
 
     def failed(self, item: Any, exc: BaseException) -> Outcome:
-        return Outcome(FAILED, item_url(item), reason=exception_cause(exc, self.db_path), error=one_line(exc))
+        return Outcome(OutcomeKind.FAILED, item_url(item), reason=exception_cause(exc, self.db_path),
+                       error=one_line(exc))
 
     def _handle(self, item: Any) -> Outcome:
         assert self.archive is not None
         if isinstance(item, NotModified):
             self.archive.touch_article(item.url, item.fetched_at)
-            return Outcome("not_modified", item.url)
+            return Outcome(OutcomeKind.NOT_MODIFIED, item.url)
         if isinstance(item, MissingPage):
             self.archive.record_missing(item.url, item.status, item.fetched_at)
-            return Outcome("missing", item.url)
+            return Outcome(OutcomeKind.MISSING, item.url)
         if isinstance(item, SkippedPage):
             self.archive.record_skipped(**vars(item))
-            return Outcome("skipped", item.url, reason=item.reason)
-        article, error = extract_fetched(item, self.profile)
-        reason = validate(article) or self.body_over_limit(article, item)
+            return Outcome(OutcomeKind.SKIPPED, item.url, reason=item.reason)
+        if not isinstance(item, Article):
+            raise TypeError(f"not an item newscrawl archives: {type(item).__name__}")
+        reason = validate(item) or self.body_over_limit(item)
         if reason:
-            return Outcome("dropped", article.url, reason=reason, extraction_error=error)
-        raw = vars(item.page) if self.store_raw else None
-        kind = self.archive.upsert_article(article.as_dict(), raw_page=raw, aliases=(item.page.url,))
-        return Outcome(kind, article.url, layers=dict(article.extraction), problems=len(article.problems),
-                       extraction_error=error)
+            return Outcome(OutcomeKind.DROPPED, item.url, reason=reason)
+        page = item.raw_page
+        raw = vars(page) if self.store_raw and page is not None else None
+        kind = self.archive.upsert_article(item.as_dict(), raw_page=raw, aliases=(page.url,) if page else ())
+        return Outcome(OutcomeKind(kind), item.url, layers=dict(item.extraction), problems=len(item.problems))
 
-    def body_over_limit(self, article: Article, item: FetchedArticle) -> str | None:
+    def body_over_limit(self, article: Article) -> str | None:
         """SKIP_BODY_TOO_LONG, recorded in skipped_pages, when the body is over NEWSCRAWL_MAX_BODY_CHARS."""
         assert self.archive is not None
         length = len(article.body or "")
         if not self.max_body_chars or length <= self.max_body_chars:
             return None
+        page = article.raw_page
         self.archive.record_skipped(
-            url=article.url, reason=SKIP_BODY_TOO_LONG, fetched_at=item.page.fetched_at, status=item.page.status,
-            content_type=content_type(item.page.headers),
+            url=article.url, reason=SKIP_BODY_TOO_LONG, fetched_at=page.fetched_at if page else article.fetched_at or "",
+            status=page.status if page else None, content_type=content_type(page.headers) if page else None,
             detail=f"body of {length} characters is over NEWSCRAWL_MAX_BODY_CHARS={self.max_body_chars}")
         return SKIP_BODY_TOO_LONG
 
@@ -141,29 +293,3 @@ def item_url(item: Any) -> str:
     """The URL an item is about, for messages (a FetchedArticle's final URL)."""
     page = getattr(item, "page", None)
     return str(getattr(page, "final_url", None) or getattr(item, "url", "?"))
-
-
-_worker: ItemProcessor | None = None
-
-
-def start_worker(db_path: str, profile_path: str | None, store_raw: bool, max_body_chars: int,
-                 parent_pid: int) -> None:
-    """Initializer of the worker process: open the archive, and leave as soon as the crawl process is gone."""
-    global _worker
-    # Ctrl-C reaches the whole process group: the crawl process stops gracefully and lets the worker drain
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker = ItemProcessor(db_path, profile_path, store_raw, max_body_chars)
-    multiprocessing.util.Finalize(None, _worker.close, exitpriority=10)
-    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
-
-
-def handle_in_worker(item: Any) -> Outcome:
-    assert _worker is not None, "start_worker() did not run"
-    return _worker.handle(item)
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """A crawl killed with -9 cannot stop its worker: the worker notices it was orphaned and exits."""
-    while os.getppid() == parent_pid:
-        time.sleep(0.5)
-    os._exit(0)

@@ -16,7 +16,7 @@ from conftest import ROOT, run_crawl
 
 from newscrawl.demo.server import DemoServer, Page
 from newscrawl.demo.site import DEMO_START_PATH, demo_site, synthetic_site
-from newscrawl.lock import EXIT_LOCKED, acquire, release
+from newscrawl.lock import EXIT_LOCKED, acquire
 
 
 @pytest.fixture
@@ -110,12 +110,9 @@ def test_unreachable_start_page_fails_loudly(tmp_path):
 def test_second_run_while_locked_exits_75_and_touches_nothing(site, tmp_path):
     server, db, _ = site
     before = {p.name: p.read_bytes() for p in db.parent.glob("news.db*") if not p.name.endswith(".lock")}
-    acquire(db)
-    try:
+    with acquire(db):
         server.reset_log()
         result = run_crawl(db, "-a", f"start_url={server.url}{DEMO_START_PATH}")
-    finally:
-        release(db)
     assert result.returncode == EXIT_LOCKED
     assert "another newscrawl run" in result.stderr
     assert server.requests == []

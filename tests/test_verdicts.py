@@ -20,7 +20,7 @@ from newscrawl.errors import (DATABASE_LOCKED, DISK_FULL, ERRORS, EXTRACTION_FAI
                               WORKER_DIED, count_error, exception_cause)
 from newscrawl.extensions import CrawlReport
 from newscrawl.pipelines import ArchivePipeline
-from newscrawl.processing import FAILED, Outcome
+from newscrawl.processing import Outcome, OutcomeKind
 
 SETTINGS = {k: getattr(newscrawl.settings, k) for k in dir(newscrawl.settings) if k.isupper()}
 
@@ -35,16 +35,24 @@ def fetched(crawler, n: int) -> None:
     crawler.stats.inc_value("newscrawl/listing_pages")
 
 
+def extracted_with_error(crawler, pipeline, url: str, failed: bool) -> None:
+    """What parse_article does with an extraction failure (counted, the card's article stored) and the pipeline
+    with the stored article."""
+    if failed:
+        count_error(crawler.stats, EXTRACTION_FAILED, item=True)
+    pipeline.record(Outcome(OutcomeKind.NEW, url))
+
+
 def test_extraction_failures_are_errors_without_counting_the_article_twice(crawler) -> None:
     pipeline = ArchivePipeline(crawler)
     fetched(crawler, 10)
     for i in range(10):
-        pipeline.record(Outcome("new", f"u{i}", extraction_error="ValueError: offset" if i < 4 else None))
+        extracted_with_error(crawler, pipeline, f"u{i}", i < 4)
     assert crawler.stats.get_value(f"{ERRORS}/{EXTRACTION_FAILED}") == 4
     assert crawler.stats.get_value(ITEM_ERRORS) == 4
     assert CrawlReport(crawler).verdict("finished") == ("ok", 0, None), "4 of 10 is under the 0.5 share"
     for i in range(3):
-        pipeline.record(Outcome("new", f"v{i}", extraction_error="ValueError: offset"))
+        extracted_with_error(crawler, pipeline, f"v{i}", True)
     fetched(crawler, 3)
     status, code, why = CrawlReport(crawler).verdict("finished")
     assert (status, code) == ("failed", 1)
@@ -54,7 +62,7 @@ def test_extraction_failures_are_errors_without_counting_the_article_twice(crawl
 def test_an_item_that_could_not_be_stored_is_a_counted_drop_naming_its_cause(crawler) -> None:
     pipeline = ArchivePipeline(crawler)
     with pytest.raises(DropItem, match=r"not stored \(disk_full\): http://x/a/: OperationalError"):
-        pipeline.record(Outcome(FAILED, "http://x/a/", reason=DISK_FULL, error="OperationalError: disk full"))
+        pipeline.record(Outcome(OutcomeKind.FAILED, "http://x/a/", reason=DISK_FULL, error="OperationalError: disk full"))
     assert crawler.stats.get_value(f"{ERRORS}/{DISK_FULL}") == 1
 
 

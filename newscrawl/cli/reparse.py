@@ -11,7 +11,7 @@ from typing import Any
 from newscrawl.archive import Archive
 from newscrawl.cli import add_db_argument, bounded_int, check_profile, date_argument, open_archive
 from newscrawl.extract import extract_article
-from newscrawl.lock import acquire, release
+from newscrawl.lock import acquire
 from newscrawl.pages.text import content_type
 
 COMPARED = ("canonical_url", "title", "lead", "body", "published_at", "published_text", "modified_at", "author",
@@ -82,12 +82,12 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
 
     # The crawl's own lock: one writer at a time, so reparse never meets "database is locked" mid-way.
-    acquire(args.db, wait=float("inf") if args.wait is None else args.wait, on_wait=waiting)
+    lock = acquire(args.db, wait=float("inf") if args.wait is None else args.wait, on_wait=waiting)
     try:
         with Archive(args.db, create=False) as archive:
             pages, changed, fields = reparse(archive, since=args.since, url=args.url, profile=args.profile)
     finally:
-        release(args.db)
+        lock.release()
     detail = ", ".join(f"{k} {v}" for k, v in sorted(fields.items(), key=lambda kv: -kv[1])) or "no field changed"
     print(f"reparsed {pages} pages: {changed} articles changed ({detail})")
     return 0

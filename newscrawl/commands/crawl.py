@@ -1,65 +1,108 @@
-"""`scrapy crawl` with the archive lock and an exit code cron can act on (0 ok, 1 failed, 2 usage, 75 locked)."""
+"""`scrapy crawl` with the archive lock, the demo site when no real site is configured, and an exit code cron can
+act on (0 ok, 1 failed, 2 usage, 75 locked)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
+from newscrawl import statkeys
 from newscrawl.archive import ArchiveError, check_archive
+from newscrawl.arguments import (
+    ArgumentProblem,
+    max_pages_argument,
+    settings_problem,
+    since_argument,
+    start_url_argument,
+)
+from newscrawl.demo.startup import needs_demo_site, start_demo_site
 from newscrawl.errors import READ_ONLY, exception_cause
-from newscrawl.extensions import EXIT_FAILED, FINISHED_EXIT_CODES, SUMMARY_PREFIX, archive_write_problem
-from newscrawl.arguments import ArgumentProblem, max_pages_argument, settings_problem, since_argument, \
-    start_url_argument
-from newscrawl.lock import EXIT_LOCKED, ArchiveLocked, acquire
+from newscrawl.extensions import EXIT_FAILED, SUMMARY_PREFIX, archive_write_problem
+from newscrawl.lock import EXIT_LOCKED, ArchiveLock, ArchiveLocked
 from newscrawl.sites import ProfileError, load_profile
 
 EXIT_USAGE = 2
+ARTICLE_ITEM = "newscrawl.items.Article"
+"""Feeds given with -o/-O export articles: the other items (304s, 404s, skipped pages) are for the archive."""
 
 
 class Command(ScrapyCrawl):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if opts.output or opts.overwrite_output:
+            feeds = self.settings.getdict("FEEDS")
+            for options in feeds.values():
+                options.setdefault("item_classes", [ARTICLE_ITEM])
+            self.settings.set("FEEDS", feeds, priority="cmdline")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        if len(args) != 1:
+            super().run(args, opts)  # Scrapy's usage error
+            return
         problem = self.usage_problem(opts.spargs)
         if problem:
             print(f"newscrawl: {problem}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
-        try:
-            acquire(self.settings.get("NEWSCRAWL_DB"))
+        db = self.settings.get("NEWSCRAWL_DB")
+        lock = ArchiveLock(db)
+        try:  # held from here to the end of the crawl: a locked run touches nothing and makes no request
+            lock.acquire()
         except ArchiveLocked as exc:
             print(f"newscrawl: {exc}", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
             return
         except OSError as exc:  # e.g. a read-only folder: the run cannot store anything, and fails
-            print(f"{SUMMARY_PREFIX}status=failed reason=cannot lock the archive {self.settings.get('NEWSCRAWL_DB')} "
+            print(f"{SUMMARY_PREFIX}status=failed reason=cannot lock the archive {db} "
                   f"({exc.strerror or exc}): nothing fetched", file=sys.stderr)
             self.exitcode = EXIT_FAILED
             return
-        try:  # under the lock (a locked run touches nothing), before any request
-            check_archive(self.settings.get("NEWSCRAWL_DB"))
+        try:
+            self.exitcode = self.checked_crawl(args, opts, db)
+        finally:
+            lock.release()
+
+    def checked_crawl(self, args: list[str], opts: argparse.Namespace, db: str) -> int:
+        assert self.settings is not None and self.crawler_process is not None
+        try:  # under the lock, before any request
+            check_archive(db)
         except ArchiveError as exc:
             # a WAL archive in a read-only folder cannot even be read (no -shm): that is the write check's failure
-            if exception_cause(exc.__cause__ or exc, self.settings.get("NEWSCRAWL_DB")) != READ_ONLY:
+            if exception_cause(exc.__cause__ or exc, db) != READ_ONLY:
                 print(f"newscrawl: {exc}", file=sys.stderr)
-                self.exitcode = EXIT_USAGE
-                return
-        problem = archive_write_problem(self.settings.get("NEWSCRAWL_DB"))
+                return EXIT_USAGE
+        problem = archive_write_problem(db)
         if problem:
-            print(f"{SUMMARY_PREFIX}status=failed reason=archive {self.settings.get('NEWSCRAWL_DB')} cannot be "
-                  f"written ({problem}): nothing fetched", file=sys.stderr)
-            self.exitcode = EXIT_FAILED
-            return
-        super().run(args, opts)
-        if self.exitcode:
-            return
-        if not FINISHED_EXIT_CODES:  # a second Ctrl-C forced Scrapy to stop before the crawl reached its verdict
+            print(f"{SUMMARY_PREFIX}status=failed reason=archive {db} cannot be written ({problem}): nothing "
+                  "fetched", file=sys.stderr)
+            return EXIT_FAILED
+        spidercls: Any = self.crawler_process.spider_loader.load(args[0])
+        demo = None
+        site = opts.spargs.get("site")
+        if needs_demo_site(opts.spargs.get("start_url"), self.settings, site):
+            demo, opts.spargs["start_url"] = start_demo_site(
+                self.settings.getint("NEWSCRAWL_DEMO_PORT"),
+                opts.spargs.get("category") or getattr(spidercls, "default_category", None), site)
+        try:
+            crawler = self._create_crawler(spidercls)
+            self.crawler_process.crawl(crawler, **opts.spargs)
+            self.crawler_process.start()
+        finally:
+            if demo is not None:
+                demo.stop()
+        if self.crawler_process.bootstrap_failed:
+            return EXIT_FAILED
+        exit_code = crawler.stats.get_value(statkeys.EXIT_CODE)
+        if exit_code is None:  # a second Ctrl-C forced Scrapy to stop before the crawl reached its verdict
             print(f"{SUMMARY_PREFIX}status=failed reason=stopped before the crawl could finish (forced shutdown); "
                   "its crawls row stays 'running' and the next run marks it 'killed'", file=sys.stderr)
-            self.exitcode = EXIT_FAILED
-            return
-        self.exitcode = max(FINISHED_EXIT_CODES)
+            return EXIT_FAILED
+        return int(exit_code)
 
     def usage_problem(self, spargs: dict[str, str]) -> str | None:
         """Check the NEWSCRAWL_* settings, the spider arguments and the site profile before anything starts."""

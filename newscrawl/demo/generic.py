@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newscrawl.demo.markup import attr, text
-from newscrawl.demo.server import Page
+from newscrawl.demo.page import Page
 from newscrawl.demo.stories import (CYRILLIC_MONTHS, LATIN_MONTHS, RUSSIAN_MONTHS, TASHKENT, ExpectedArticle,
                                     Story, day_path, load_stories, resolve_when, tashkent_day_offset, to_latin)
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
+
+from newscrawl.demo.page import Page
+
+__all__ = ["DemoServer", "Page", "RequestRecord"]
 
 BASE_PLACEHOLDER = b"{{BASE}}"
 
@@ -18,18 +22,6 @@ NOT_FOUND_BODY = (
     "<h1>404</h1><p>Саҳифа топилмади. <a href=\"/kr/\">Асосий саҳифа</a></p>"
     "</main></body></html>\n"
 ).encode("utf-8")
-
-
-@dataclass
-class Page:
-    """One resource of the demo site, served exactly as given (after `{{BASE}}` substitution)."""
-
-    body: bytes
-    status: int = 200
-    content_type: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    last_modified: datetime | None = None
-    etag: bool = True
 
 
 class RequestRecord(NamedTuple):

@@ -11,7 +11,7 @@ from html import escape
 from newscrawl.demo.generic import GENERIC_START_PATH, generic_site
 from newscrawl.demo.markup import CYRILLIC, LATIN, SITE_NAME, ArticleView, Card, Chrome
 from newscrawl.demo.markup import article_head, article_main, card_html, document, listing_main
-from newscrawl.demo.server import Page
+from newscrawl.demo.page import Page
 from newscrawl.demo.stories import (DEMO_NOW, TASHKENT, ExpectedArticle, Story, article_time, card_time,
                                     day_path, load_stories, to_latin)
 

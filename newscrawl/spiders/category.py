@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.responsetypes import responsetypes
@@ -17,25 +19,45 @@ from twisted.internet import defer
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
-from newscrawl.archive import Archive, KnownArticle
+from newscrawl import statkeys
+from newscrawl.archive import KnownArticle
 from newscrawl.arguments import ArgumentProblem, max_pages_argument, setting_value, settings_problem, since_argument
 from newscrawl.dates import parse_date
-from newscrawl.errors import (CONNECTION_REFUSED, DNS_ERROR, REDIRECT_LOOP, REQUEST_FAILED, SCRAPY_MAX_REDIRECTS,
-                              TIMEOUT, count_error)
+from newscrawl.errors import (
+    CONNECTION_REFUSED,
+    DNS_ERROR,
+    EXTRACTION_FAILED,
+    PROCESSING_FAILED,
+    REDIRECT_LOOP,
+    REQUEST_FAILED,
+    SCRAPY_MAX_REDIRECTS,
+    TIMEOUT,
+    count_error,
+)
 from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
-from newscrawl.items import SKIP_EMPTY, SKIP_NOT_HTML, SKIP_TOO_LARGE, SKIP_TOO_MANY_LINKS, FetchedArticle, \
-    MissingPage, NotModified, RawPage, SkippedPage
+from newscrawl.items import (
+    SKIP_EMPTY,
+    SKIP_NOT_HTML,
+    SKIP_TOO_LARGE,
+    SKIP_TOO_MANY_LINKS,
+    Article,
+    FetchedArticle,
+    MissingPage,
+    NotModified,
+    RawPage,
+    SkippedPage,
+)
 from newscrawl.middlewares import PageTooLarge
 from newscrawl.pages.article import ListingHint
 from newscrawl.pages.listing import ListingPage, parse_listing
+from newscrawl.processing import ExtractionPool
 from newscrawl.sites import Profile, load_profile
+from newscrawl.state import CrawlState, SqliteCrawlState
 from newscrawl.urls import canonical_url
 
-STAT_PAGINATION_REPEATED = "newscrawl/pagination_repeated"
-"""Set when pagination stopped because a listing page brought no card unseen in this run."""
-STAT_LISTING_CEILING = "newscrawl/listing_ceiling_hit"
-"""The listing page at which NEWSCRAWL_MAX_LISTING_PAGES stopped pagination."""
+NO_START_URL = ("no start URL configured: pass -a start_url=URL or -s NEWSCRAWL_START_URL=URL (the scrapy crawl "
+                "and newscrawl crawl commands serve the bundled demo site when neither is given)")
 
 
 class CategorySpider(scrapy.Spider):
@@ -53,7 +75,19 @@ class CategorySpider(scrapy.Spider):
         self.category = category or self.default_category
         self.max_pages_arg = max_pages_argument(max_pages)
         self.since = since_argument(since)
-        self.demo_server = None
+        # set from the crawler's settings in from_crawler
+        self.max_pages = 0
+        self.backfill = False
+        self.refresh = timedelta(0)
+        self.missing_retry = timedelta(0)
+        self.max_listing_pages = 0
+        self.max_listing_links = 0
+        self.seen_cards: set[str] = set()
+        self.start_url = ""
+        self.profile: Profile | None = None
+        self.crawl_state: CrawlState | None = None
+        self.extractor: ExtractionPool | None = None
+        self.allowed_domains: list[str] = []
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -77,74 +111,52 @@ class CategorySpider(scrapy.Spider):
         spider.refresh = timedelta(hours=settings.getfloat("NEWSCRAWL_REFRESH_HOURS"))
         spider.max_listing_pages = settings.getint("NEWSCRAWL_MAX_LISTING_PAGES")
         spider.max_listing_links = settings.getint("NEWSCRAWL_MAX_LISTING_LINKS")
-        spider.seen_cards = set()
         site = spider.site_arg or settings.get("NEWSCRAWL_SITE") or "auto"
         spider.start_url = spider._resolve_start_url(settings, site)
         spider.profile = resolve_profile(site, spider.start_url)
         spider.missing_retry = timedelta(hours=settings.getfloat("NEWSCRAWL_MISSING_RETRY_HOURS"))
-        spider._read_archive(settings.get("NEWSCRAWL_DB"))
+        spider.crawl_state = spider.open_state(settings)
+        unfinished = spider.crawl_state.previous_run_unfinished(spider.name, spider.start_url)
+        if unfinished is not None:
+            spider.logger.info("The previous run (crawl #%s) did not finish: following every listing page this "
+                               "time", unfinished)
+            spider.backfill = True
         # the host as requests carry it (an IDN host in punycode), or the offsite filter drops every article
         spider.allowed_domains = [urlsplit(canonical_url(spider.start_url)).hostname or ""]
+        spider.extractor = ExtractionPool(settings.getint("NEWSCRAWL_EXTRACT_PROCESSES"), spider.profile,
+                                          lambda: crawler.stats, give_up=spider.stop_crawl)
+        crawler.signals.connect(spider.extractor.start, signal=signals.spider_opened)
         return spider
 
+    def open_state(self, settings: Any) -> CrawlState:
+        """What earlier runs left: read from the archive here; a distributed crawl overrides this."""
+        return SqliteCrawlState(settings.get("NEWSCRAWL_DB"))
+
+    def stop_crawl(self, reason: str) -> None:
+        asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=reason))
+
     def _resolve_start_url(self, settings: Any, site: str) -> str:
-        """-a start_url, else NEWSCRAWL_START_URL, else the profile's base_url + category, else the demo site."""
+        """-a start_url, else NEWSCRAWL_START_URL, else the profile's base_url + category."""
         if self.start_url_arg or settings.get("NEWSCRAWL_START_URL"):
-            return self.start_url_arg or settings.get("NEWSCRAWL_START_URL")
+            return str(self.start_url_arg or settings.get("NEWSCRAWL_START_URL"))
         profile: Profile | None = load_profile(site) if site not in ("auto", "none") else None
         if profile is not None and profile.name != "demo":
             if profile.base_url and self.category in profile.categories:
                 return urljoin(profile.base_url, profile.categories[self.category])
             raise ValueError(f"site profile {profile.path} has no base_url or no category "
                              f"{self.category!r}: pass -a start_url=URL")
-        return self._start_demo_site(profile)
-
-    def _start_demo_site(self, profile: Profile | None) -> str:
-        """No real site configured: serve the bundled demo site on 127.0.0.1 for the length of the crawl."""
-        from newscrawl.demo.server import DemoServer
-        from newscrawl.demo.site import DEMO_START_PATH, demo_site
-
-        pages, _ = demo_site()
-        port = self.crawler.settings.getint("NEWSCRAWL_DEMO_PORT")
-        try:
-            self.demo_server = DemoServer(pages, port=port).start()
-        except OSError as exc:  # the fixed port keeps demo URLs stable across runs; any free port still works
-            self.logger.warning("Demo port %s unavailable (%s): using a random port, so URLs differ from earlier "
-                                "demo runs", port, exc)
-            self.demo_server = DemoServer(pages).start()
-        path = DEMO_START_PATH
-        if profile is not None and self.category in profile.categories:
-            path = profile.categories[self.category]
-        self.logger.info("No start URL configured: crawling the bundled demo site at %s", self.demo_server.url)
-        return self.demo_server.url + path
-
-    def _read_archive(self, db_path: str | None) -> None:
-        """What is archived already, which links were missing, and whether the last run got to the end."""
-        self.known: dict[str, KnownArticle] = {}
-        self.missing: dict[str, str] = {}
-        if not db_path or not Path(db_path).exists():
-            return
-        with Archive(db_path, readonly=True) as archive:
-            if "crawls" not in archive.db.table_names():
-                return
-            self.known = archive.known_articles()
-            self.missing = archive.missing_since()
-            last = archive.last_crawl(self.name, self.start_url)
-        if last is not None and last["status"] in ("running", "killed", "interrupted"):
-            self.logger.info("The previous run (crawl #%s) did not finish: following every listing page this time",
-                             last["id"])
-            self.backfill = True
+        raise ValueError(NO_START_URL)
 
     def closed(self, reason: str) -> None:
-        if self.demo_server is not None:
-            self.demo_server.stop()
+        if self.extractor is not None:
+            self.extractor.close()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.start_url, callback=self.parse_listing, errback=self.start_failed,
                              meta={"page": 1}, dont_filter=True)
 
     def start_failed(self, failure: Failure) -> list[SkippedPage] | None:
-        self.crawler.stats.set_value("newscrawl/start_failed", _failure_reason(failure))
+        self.crawler.stats.set_value(statkeys.START_FAILED, _failure_reason(failure))
         self.logger.error("Start page %s failed: %s", self.start_url, _failure_reason(failure))
         if failure.check(PageTooLarge):
             return self.page_too_large(failure)
@@ -156,12 +168,12 @@ class CategorySpider(scrapy.Spider):
             self.start_failed_status(response)
             return
         page_number = response.meta.get("page", 1)
-        stats.inc_value("newscrawl/listing_pages")
+        stats.inc_value(statkeys.LISTING_PAGES)
         fetched_at = datetime.now(timezone.utc)
         skipped = self.not_an_html_page(response, fetched_at.isoformat(timespec="seconds"))
         if skipped is not None:
             if page_number == 1:
-                stats.set_value("newscrawl/start_failed", skipped.detail)
+                stats.set_value(statkeys.START_FAILED, skipped.detail)
             yield skipped
             return
         listing = parse_listing(response.text, response.url, self.profile, max_cards=self.max_listing_links)
@@ -169,10 +181,10 @@ class CategorySpider(scrapy.Spider):
             yield self.too_many_links(response, listing)
         if not listing.cards:
             self.logger.warning("Listing page %s has no article links", response.url)
-            stats.inc_value("newscrawl/empty_listings")
+            stats.inc_value(statkeys.EMPTY_LISTINGS)
             if page_number == 1:
-                stats.set_value("newscrawl/start_failed", "no article links on the start page")
-        stats.inc_value(f"newscrawl/listing_source/{listing.source}")
+                stats.set_value(statkeys.START_FAILED, "no article links on the start page")
+        stats.inc_value(statkeys.listing_source(listing.source))
         fresh = older = 0
         unseen = {card.url for card in listing.cards} - self.seen_cards
         self.seen_cards |= unseen
@@ -208,12 +220,12 @@ class CategorySpider(scrapy.Spider):
         if not unseen:
             self.logger.info("Listing page %s repeats only cards already seen in this run: stopping pagination",
                              response.url)
-            self.crawler.stats.inc_value(STAT_PAGINATION_REPEATED)
+            self.crawler.stats.inc_value(statkeys.PAGINATION_REPEATED)
             return False
         if page_number >= self.max_listing_pages:
             self.logger.warning("Stopped at listing page %s (%s), the ceiling NEWSCRAWL_MAX_LISTING_PAGES=%s: raise "
                                 "it to walk further", page_number, response.url, self.max_listing_pages)
-            self.crawler.stats.set_value(STAT_LISTING_CEILING, page_number)
+            self.crawler.stats.set_value(statkeys.LISTING_CEILING, page_number)
             return False
         return True
 
@@ -222,7 +234,7 @@ class CategorySpider(scrapy.Spider):
         detail = f"more article links than NEWSCRAWL_MAX_LISTING_LINKS={self.max_listing_links}: the first " \
                  f"{len(listing.cards)} were taken"
         self.logger.warning("Listing page %s: %s", response.url, detail)
-        self.crawler.stats.inc_value(f"newscrawl/skipped_{SKIP_TOO_MANY_LINKS}")
+        self.crawler.stats.inc_value(statkeys.skipped(SKIP_TOO_MANY_LINKS))
         return SkippedPage(url=response.url, reason=SKIP_TOO_MANY_LINKS, detail=detail, status=response.status,
                            content_type=_header(response, "Content-Type"), fetched_at=_now_stamp())
 
@@ -234,7 +246,7 @@ class CategorySpider(scrapy.Spider):
         if request is not None and request.callback == self.parse_article:
             count_error(stats, SKIP_TOO_LARGE)
         else:
-            stats.inc_value(f"newscrawl/skipped_{SKIP_TOO_LARGE}")
+            stats.inc_value(statkeys.skipped(SKIP_TOO_LARGE))
         self.logger.warning("Skipped %s: %s", exc.url, exc.detail)
         return [SkippedPage(url=exc.url, reason=SKIP_TOO_LARGE, detail=exc.detail, fetched_at=_now_stamp())]
 
@@ -251,7 +263,7 @@ class CategorySpider(scrapy.Spider):
             return None
         else:
             reason = SKIP_NOT_HTML
-        self.crawler.stats.inc_value(f"newscrawl/skipped_{reason}")
+        self.crawler.stats.inc_value(statkeys.skipped(reason))
         detail = f"HTTP {response.status} with Content-Type {content_type or '(none)'}, {len(response.body)} bytes"
         self.logger.warning("Skipped %s: %s", response.url, detail)
         return SkippedPage(url=response.url, reason=reason, detail=detail, status=response.status,
@@ -259,7 +271,7 @@ class CategorySpider(scrapy.Spider):
 
     def start_failed_status(self, response: Response) -> None:
         if response.meta.get("page", 1) == 1:
-            self.crawler.stats.set_value("newscrawl/start_failed", f"HTTP {response.status}")
+            self.crawler.stats.set_value(statkeys.START_FAILED, f"HTTP {response.status}")
             self.logger.error("Start page %s answered HTTP %s", response.url, response.status)
 
     def discovery_requests(self, listing_url: str, feeds: list[str]) -> Iterator[scrapy.Request]:
@@ -282,7 +294,7 @@ class CategorySpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Between listing crawls, a feed names new articles cheaply; the listing stays the source of truth."""
-        self.crawler.stats.inc_value("newscrawl/feeds")
+        self.crawler.stats.inc_value(statkeys.FEEDS)
         for entry in feed_entries(response.body, response.url):
             if self.allowed(entry.url):
                 hint = ListingHint(time_text=entry.published_text, fetched_at=datetime.now(timezone.utc),
@@ -309,15 +321,16 @@ class CategorySpider(scrapy.Spider):
         """A request for an article, or None when it is archived and outside the refresh window. An archived
         article is looked up under any of its URLs (aliases, slash variant) and re-fetched at its stored URL."""
         url = canonical_url(url)
-        known = self.known.get(url)
+        assert self.crawl_state is not None
+        known = self.crawl_state.known_article(url)
         headers: dict[str, str] = {}
-        failed_at = self.missing.get(url)
+        failed_at = self.crawl_state.missing_since(url)
         if failed_at and datetime.now(timezone.utc) - datetime.fromisoformat(failed_at) < self.missing_retry:
-            self.crawler.stats.inc_value("newscrawl/skipped_missing")
+            self.crawler.stats.inc_value(statkeys.SKIPPED_MISSING)
             return None
         if known is not None:
             if not self._in_refresh_window(known):
-                self.crawler.stats.inc_value("newscrawl/skipped_archived")
+                self.crawler.stats.inc_value(statkeys.SKIPPED_ARCHIVED)
                 return None
             if known.etag:
                 headers["If-None-Match"] = known.etag
@@ -336,7 +349,10 @@ class CategorySpider(scrapy.Spider):
             return False
         return datetime.now(timezone.utc) - published <= self.refresh
 
-    def parse_article(self, response: Response) -> Iterator[FetchedArticle | NotModified | MissingPage | SkippedPage]:
+    async def parse_article(self, response: Response) -> AsyncIterator[
+            Article | NotModified | MissingPage | SkippedPage]:
+        """The article of a response, extracted by the extraction pool, with its raw page attached for the
+        archive; or what the response says instead (304, 404/410, not an HTML page)."""
         stats = self.crawler.stats
         fetched_at = datetime.now(timezone.utc)
         stamp = fetched_at.isoformat(timespec="seconds")
@@ -344,7 +360,7 @@ class CategorySpider(scrapy.Spider):
         linked = canonical_url(response.request.meta.get("redirect_urls", [response.url])[0])
         final = canonical_url(response.url)
         if response.status == 304:
-            stats.inc_value("newscrawl/not_modified")
+            stats.inc_value(statkeys.NOT_MODIFIED)
             yield NotModified(url=final, fetched_at=stamp)
             return
         if response.status >= 400:
@@ -356,13 +372,25 @@ class CategorySpider(scrapy.Spider):
         if skipped is not None:
             yield skipped
             return
-        stats.inc_value("newscrawl/articles_fetched")
-        yield FetchedArticle(
-            page=RawPage(url=linked, final_url=final, status=response.status, body=response.body, fetched_at=stamp,
-                         headers={k.decode("latin-1"): b", ".join(v).decode("latin-1")
-                                  for k, v in response.headers.items()}),
-            hint=response.meta.get("hint") or ListingHint(),
-            etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"))
+        stats.inc_value(statkeys.ARTICLES_FETCHED)
+        page = RawPage(url=linked, final_url=final, status=response.status, body=response.body, fetched_at=stamp,
+                       headers={k.decode("latin-1"): b", ".join(v).decode("latin-1")
+                                for k, v in response.headers.items()})
+        assert self.extractor is not None
+        extracted = await self.extractor.extract(FetchedArticle(
+            page=page, hint=response.meta.get("hint") or ListingHint(),
+            etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified")))
+        if extracted.article is None:
+            cause = extracted.cause or PROCESSING_FAILED
+            count_error(stats, cause, item=True)
+            self.logger.error("Article %s not stored (%s): %s", final, cause, extracted.error)
+            return
+        if extracted.extraction_error:
+            self.logger.error("Extraction failed for %s: %s", final, extracted.extraction_error)
+            count_error(stats, EXTRACTION_FAILED, item=True)
+        article = extracted.article
+        article.raw_page = page
+        yield article
 
     def request_failed(self, failure: Failure) -> list[SkippedPage] | None:
         if failure.check(PageTooLarge):
@@ -371,7 +399,7 @@ class CategorySpider(scrapy.Spider):
         cause = _failure_cause(failure)
         request = getattr(failure, "request", None)
         if cause is None:
-            stats.inc_value("newscrawl/skipped_ignored")
+            stats.inc_value(statkeys.SKIPPED_IGNORED)
             self.logger.info("Not fetched: %s", failure.getErrorMessage())
             return None
         count_error(stats, cause)
