@@ -19,7 +19,8 @@ from sqlite_utils import Migrations
 
 from newscrawl.lock import lock_path
 from newscrawl.migrations import archive_v1, problems_v1, urls_v1
-from newscrawl.schema import CONTENT_FIELDS, EXTRACTED_COLUMNS, JSON_COLUMNS, RELATED_FIELDS
+from newscrawl.schema import (CONTENT_FIELDS, DERIVED_COLUMNS, EXTRACTED_COLUMNS, JSON_COLUMNS, RELATED,
+                              RELATED_FIELDS)
 from newscrawl.translit import fold
 from newscrawl.urls import canonical_url, url_forms
 
@@ -479,6 +480,18 @@ class Archive:
                                        f"WHERE x.alias IN ({marks}) ORDER BY x.alias != ? LIMIT 1", [*forms, url]),
                          None)
         return found
+
+    def derived_state(self, url: str) -> dict[str, Any] | None:
+        """What extraction decides about the archived article at any form of url, as stored: DERIVED_COLUMNS and
+        its related links (RELATED, a list of rows in position order); None when it is not archived."""
+        found = self._find_article(canonical_url(url))
+        if found is None:
+            return None
+        state = {k: found.get(k) for k in DERIVED_COLUMNS}
+        state[RELATED] = [tuple(link) for link in self.db.execute(
+            f"SELECT {', '.join(RELATED_FIELDS)} FROM related_links WHERE article_url = ? ORDER BY position",
+            [found["url"]])]
+        return state
 
     def resolve_url(self, url: str) -> str:
         """The URL an article is archived under for any form of it; the canonical URL when it is not archived."""

@@ -46,7 +46,8 @@ FTS_TABLES: dict[str, tuple[str, ...]] = {
 }
 """The full-text indexes over articles (rowid = articles.id): raw text, and script-folded text."""
 
-# Everything `newscrawl reparse` derives again from a stored page: every extracted and computed article column,
-# and the related block (`related`), compared as stored.
-DERIVED_COLUMNS = tuple(c for c in (*EXTRACTED_COLUMNS, *COMPUTED_COLUMNS) if c not in ("url", "fetched_at"))
+# Everything `newscrawl reparse` derives again from a stored page and reports when it changed: every extracted
+# article column but the page's identity and fetch time, category_key (content_hash is a function of the content
+# fields, so it would count every content change twice), and the related block as a whole (RELATED).
+DERIVED_COLUMNS = tuple(c for c in (*EXTRACTED_COLUMNS, "category_key") if c not in ("url", "fetched_at"))
 RELATED = "related"
