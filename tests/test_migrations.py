@@ -96,7 +96,8 @@ OLD_PROBLEMS = [
       {"code": "unparsed_date", "detail": "modified date (json-ld): '2025-13-45'"}]),
     ('["extraction failed: ValueError: bad markup: no closing tag"]',
      [{"code": "extraction_failed", "detail": "ValueError: bad markup: no closing tag"}]),
-    ('["no lead found", "someone typed this"]', [{"code": "no_lead"}, {"code": "unknown", "detail": "someone typed this"}]),
+    ('["no lead found", "someone typed this"]',
+     [{"code": "no_lead"}, {"code": "unknown", "detail": "someone typed this"}]),
     ('[{"code": "no_lead"}]', [{"code": "no_lead"}]),
     (None, None),
 ]

@@ -4,7 +4,6 @@ name exactly the same tables and columns."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -22,9 +21,9 @@ def archive_columns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[s
     """Every user-facing table of a freshly migrated archive and its columns (FTS5's own shadow tables and
     sqlite-utils' migrations table are SQLite's and sqlite-utils' business)."""
     with Archive(tmp_path_factory.mktemp("schema") / "fresh.db") as archive:
+        shadow = re.compile(r".+_(data|idx|docsize|config|content)")
         names = [n for n in archive.db.table_names()
-                 if not n.startswith(("_sqlite", "sqlite_")) and not re.fullmatch(r".+_(data|idx|docsize|config|content)",
-                                                                              n)]
+                 if not n.startswith(("_sqlite", "sqlite_")) and not shadow.fullmatch(n)]
         return {name: {c.name for c in archive.db[name].columns} for name in names}
 
 

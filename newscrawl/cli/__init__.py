@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: output files are left as they were (safe_write), no traceback
         print(f"newscrawl {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - sorted below: expected errors are one line, the rest re-shown
         from newscrawl.lock import EXIT_LOCKED, ArchiveLocked
         if isinstance(exc, ArchiveLocked):
             print(f"newscrawl {args.command}: {exc}", file=sys.stderr)
