@@ -74,3 +74,17 @@ def test_the_docs_check_notices_an_undocumented_column() -> None:
     doc = "## `articles`\n\n| column | holds |\n|---|---|\n| `id` | row id |\n| `url` | the URL |\n\nText.\n"
     assert _documented_tables(doc) == {"articles": {"id", "url"}}
     assert _documented_tables(doc.replace("| `url` | the URL |\n", "")) != {"articles": {"id", "url"}}
+
+
+def test_the_items_carry_every_column_the_archive_writes_from_them() -> None:
+    """An Article field the archive has no column for, or a column no Article field fills, would be lost silently."""
+    from dataclasses import fields
+
+    from newscrawl.items import Article, RelatedLink
+    from newscrawl.schema import BOOKKEEPING_COLUMNS, EXTRACTED_COLUMNS, RELATED_FIELDS
+
+    article_fields = {f.name for f in fields(Article)}
+    assert set(EXTRACTED_COLUMNS) <= article_fields
+    assert {f.name for f in fields(RelatedLink)} == set(RELATED_FIELDS)
+    stored = article_fields & set(TABLES["articles"])
+    assert stored <= set(EXTRACTED_COLUMNS) | set(BOOKKEEPING_COLUMNS)
