@@ -18,16 +18,15 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from newscrawl.lock import lock_path
+from newscrawl.migrations import archive_v1, problems_v1, urls_v1
+from newscrawl.schema import (CONTENT_FIELDS, DERIVED_COLUMNS, EXTRACTED_COLUMNS, JSON_COLUMNS, RELATED,
+                              RELATED_FIELDS)
 from newscrawl.translit import fold
 from newscrawl.urls import canonical_url, url_forms
 
+# Migrations are frozen in time: they call only the copies in newscrawl/migrations/, never the live functions
+# below (fold, canonical_url, content_hash, ...), so what an old migration does never changes.
 SCHEMA = Migrations("newscrawl")
-CONTENT_FIELDS = ("title", "lead", "body", "published_at", "modified_at", "author")
-ARTICLE_COLUMNS = ("url", "canonical_url", "title", "lead", "body", "published_at", "published_precision",
-                   "published_text", "modified_at", "modified_text", "fetched_at", "category", "author", "image_url",
-                   "language", "script", "tags", "extraction", "problems")
-RELATED_COLUMNS = ("url", "title", "category", "published_at", "published_precision", "published_text", "lead",
-                   "image_url", "position")
 RAW_COMPRESSION = "gzip"
 
 # What the first bytes of every SQLite 3 database file are (https://www.sqlite.org/fileformat.html).
@@ -79,7 +78,7 @@ def _m0002_history(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE articles SET first_seen_at = fetched_at, last_seen_at = fetched_at, "
                "last_changed_at = fetched_at, extraction = '{}', problems = '[]'")
     for row in list(articles.rows):
-        articles.update(row["id"], {"content_hash": content_hash(row), "script": None})
+        articles.update(row["id"], {"content_hash": archive_v1.content_hash(row), "script": None})
     db["related_links"].add_column("image_url", str)
     db["pages"].create({
         "id": int, "url": str, "final_url": str, "status": int, "headers": str, "fetched_at": str,
@@ -111,7 +110,7 @@ def _m0003_search(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TRIGGER articles_search_ad AFTER DELETE ON articles BEGIN "
                "DELETE FROM articles_search WHERE rowid = old.id; END")
     for row in db.query("SELECT id, title, lead, body FROM articles"):
-        _index_folded(db, row)
+        archive_v1.index_folded(db, row)
 
 @SCHEMA(name="0004_related_precision")
 def _m0004_related_precision(db: sqlite_utils.Database) -> None:
@@ -124,7 +123,8 @@ def _m0004_related_precision(db: sqlite_utils.Database) -> None:
 def _m0005_category_key(db: sqlite_utils.Database) -> None:
     db["articles"].add_column("category_key", str)
     for row in list(db.query("SELECT id, category FROM articles WHERE category IS NOT NULL")):
-        db.execute("UPDATE articles SET category_key = ? WHERE id = ?", [category_key(row["category"]), row["id"]])
+        db.execute("UPDATE articles SET category_key = ? WHERE id = ?",
+                   [archive_v1.category_key(row["category"]), row["id"]])
     db["articles"].create_index(["category_key"])
 
 
@@ -140,7 +140,7 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in db.query("SELECT id, url, canonical_url, content_hash, fetched_at, first_seen_at, last_seen_at "
                         "FROM articles ORDER BY id"):
-        groups.setdefault(_identity(canonical_url(row["url"])), []).append(row)
+        groups.setdefault(archive_v1.identity(urls_v1.canonical_url(row["url"])), []).append(row)
     renamed: dict[str, str] = {}
     """Old article URL -> the URL it is stored under now."""
     stored: dict[str, str] = {}
@@ -149,17 +149,17 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
     for identity, rows in groups.items():
         rows.sort(key=lambda r: (r["last_seen_at"] or r["fetched_at"] or "", r["id"]))
         keep, older = rows[-1], rows[:-1]
-        url = canonical_url(keep["url"])
+        url = urls_v1.canonical_url(keep["url"])
         for row in older:
             if row["content_hash"] != keep["content_hash"]:
                 full = next(db.query("SELECT * FROM articles WHERE id = ?", [row["id"]]))
-                db["article_versions"].insert(_version_row(full, url, full["last_seen_at"]))
+                db["article_versions"].insert(archive_v1.version_row(full, url, full["last_seen_at"]))
             db.execute("DELETE FROM related_links WHERE article_url = ?", [row["url"]])
             db.execute("DELETE FROM articles WHERE id = ?", [row["id"]])
-            if canonical_url(row["url"]) != url:
-                aliases[canonical_url(row["url"])] = url
+            if urls_v1.canonical_url(row["url"]) != url:
+                aliases[urls_v1.canonical_url(row["url"])] = url
         first_seen = min((r["first_seen_at"] for r in rows if r["first_seen_at"]), default=keep["first_seen_at"])
-        canonical = canonical_url(keep["canonical_url"]) if keep["canonical_url"] else None
+        canonical = urls_v1.canonical_url(keep["canonical_url"]) if keep["canonical_url"] else None
         if (url, canonical, first_seen) != (keep["url"], keep["canonical_url"], keep["first_seen_at"]):
             db.execute("UPDATE articles SET url = ?, canonical_url = ?, first_seen_at = ? WHERE id = ?",
                        [url, canonical, first_seen, keep["id"]])
@@ -168,24 +168,24 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
     article_urls = set(stored.values())
 
     def resolve(old: str) -> str:
-        new = canonical_url(old)
-        return renamed.get(old) or stored.get(_identity(new)) or aliases.get(new) or new
+        new = urls_v1.canonical_url(old)
+        return renamed.get(old) or stored.get(archive_v1.identity(new)) or aliases.get(new) or new
 
     pages: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for page in db.query("SELECT id, url, final_url, sha256, fetched_at, last_fetched_at FROM pages ORDER BY id"):
-        pages.setdefault((canonical_url(page["final_url"]), page["sha256"]), []).append(page)
+        pages.setdefault((urls_v1.canonical_url(page["final_url"]), page["sha256"]), []).append(page)
     for (final_url, _), same in pages.items():
         first = same[0]
         for page in same[1:]:  # one body fetched under two spellings of the URL: one page, fetch times merged
             db.execute("DELETE FROM pages WHERE id = ?", [page["id"]])
-        values = (canonical_url(first["url"]), final_url,
+        values = (urls_v1.canonical_url(first["url"]), final_url,
                   min((p["fetched_at"] for p in same if p["fetched_at"]), default=None),
                   max((p["last_fetched_at"] for p in same if p["last_fetched_at"]), default=None))
         if values != (first["url"], first["final_url"], first["fetched_at"], first["last_fetched_at"]):
             db.execute("UPDATE pages SET url = ?, final_url = ?, fetched_at = ?, last_fetched_at = ? WHERE id = ?",
                        [*values, first["id"]])
         for page in same:  # a redirect recorded before aliases existed
-            source, target = canonical_url(page["url"]), resolve(final_url)
+            source, target = urls_v1.canonical_url(page["url"]), resolve(final_url)
             if source != target and source not in article_urls:
                 aliases.setdefault(source, target)
     now = utc_now()
@@ -203,18 +203,13 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
                        [resolve(version["article_url"]), version["id"]])
     missing: dict[str, dict[str, Any]] = {}
     for row in db.query("SELECT * FROM missing_pages ORDER BY last_failed_at"):
-        merged = missing.setdefault(canonical_url(row["url"]), {**row, "attempts": 0})
+        merged = missing.setdefault(urls_v1.canonical_url(row["url"]), {**row, "attempts": 0})
         merged.update(status=row["status"], last_failed_at=row["last_failed_at"],
                       first_failed_at=min(filter(None, (merged["first_failed_at"], row["first_failed_at"])),
                                           default=None),
                       attempts=merged["attempts"] + (row["attempts"] or 1))
     db.execute("DELETE FROM missing_pages")
     db["missing_pages"].insert_all(({**row, "url": url} for url, row in missing.items()))
-
-
-def _identity(url: str) -> str:
-    """One key for a canonical URL and its slash variant."""
-    return min(url_forms(url))
 
 
 def _version_row(article: dict[str, Any], article_url: str, seen_until: str | None) -> dict[str, Any]:
@@ -236,6 +231,16 @@ def _m0007_skipped_pages(db: sqlite_utils.Database) -> None:
 def _m0008_error_causes(db: sqlite_utils.Database) -> None:
     """crawls.error_causes: the run's errors by cause as JSON ({"disk_full": 12}), beside drop_reasons."""
     db.table("crawls").add_column("error_causes", str)
+
+
+@SCHEMA(name="0009_structured_problems")
+def _m0009_structured_problems(db: sqlite_utils.Database) -> None:
+    """articles.problems as structured problems, [{"code": "no_lead"}, {"code": "unparsed_date", "detail": ...}],
+    instead of sentences ("no lead found"), so nothing ever parses problem text again."""
+    for row in list(db.query("SELECT id, problems FROM articles WHERE problems IS NOT NULL")):
+        converted = problems_v1.problems(row["problems"])
+        if converted != row["problems"]:
+            db.execute("UPDATE articles SET problems = ? WHERE id = ?", [converted, row["id"]])
 
 
 def category_key(category: str | None) -> str | None:
@@ -427,9 +432,9 @@ class Archive:
 
         An article fetched under another form of an archived article's URL (an alias, the slash variant) updates
         that article; `aliases` (e.g. the URL a redirect started from) are remembered as its aliases."""
-        row = {k: article.get(k) for k in ARTICLE_COLUMNS}
+        row = {k: article.get(k) for k in EXTRACTED_COLUMNS}
         url = row["url"] = canonical_url(article["url"])
-        for key in ("tags", "extraction", "problems"):
+        for key in JSON_COLUMNS:
             row[key] = json.dumps(row[key] if row[key] is not None else ([] if key != "extraction" else {}),
                                   ensure_ascii=False)
         row["content_hash"] = content_hash(row)
@@ -476,6 +481,18 @@ class Archive:
                          None)
         return found
 
+    def derived_state(self, url: str) -> dict[str, Any] | None:
+        """What extraction decides about the archived article at any form of url, as stored: DERIVED_COLUMNS and
+        its related links (RELATED, a list of rows in position order); None when it is not archived."""
+        found = self._find_article(canonical_url(url))
+        if found is None:
+            return None
+        state = {k: found.get(k) for k in DERIVED_COLUMNS}
+        state[RELATED] = [tuple(link) for link in self.db.execute(
+            f"SELECT {', '.join(RELATED_FIELDS)} FROM related_links WHERE article_url = ? ORDER BY position",
+            [found["url"]])]
+        return state
+
     def resolve_url(self, url: str) -> str:
         """The URL an article is archived under for any form of it; the canonical URL when it is not archived."""
         url = canonical_url(url)
@@ -498,11 +515,11 @@ class Archive:
     def _replace_related(self, article_url: str, related: list[dict[str, Any]]) -> None:
         self.db.execute("DELETE FROM related_links WHERE article_url = ?", [article_url])
         if related:
-            columns = ", ".join(("article_url", *RELATED_COLUMNS))
-            marks = ", ".join("?" * (len(RELATED_COLUMNS) + 1))
+            columns = ", ".join(("article_url", *RELATED_FIELDS))
+            marks = ", ".join("?" * (len(RELATED_FIELDS) + 1))
             self.db.conn.executemany(f"INSERT INTO related_links ({columns}) VALUES ({marks})",
                                      [[article_url, *(self.resolve_url(link["url"]) if k == "url" else link.get(k)
-                                                      for k in RELATED_COLUMNS)] for link in related])
+                                                      for k in RELATED_FIELDS)] for link in related])
 
     def touch_article(self, url: str, seen_at: str) -> None:
         """Record that an archived article was confirmed unchanged (HTTP 304) at seen_at."""

@@ -16,9 +16,8 @@ from warcio.warcwriter import WARCWriter
 
 from newscrawl.archive import Archive, decompress
 from newscrawl.dates import time_bound
+from newscrawl.schema import JSON_COLUMNS, RELATED_FIELDS
 
-JSON_COLUMNS = ("tags", "extraction", "problems")
-RELATED_FIELDS = ("position", "url", "title", "category", "published_at", "published_text", "lead", "image_url")
 # The stored body is already decoded, so these headers would mislead a WARC reader; they are kept renamed.
 TRANSPORT_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 
@@ -73,7 +72,7 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
 
 def write_csv(db: sqlite_utils.Database, rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     """A header row of every articles column, then one row per article; JSON columns stay JSON text."""
-    columns = list(db["articles"].columns_dict)
+    columns = list(db["articles"].columns_dict)  # the file's own columns: an older archive is exported as it is
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     count = 0

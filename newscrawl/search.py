@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from newscrawl.archive import ArchiveError
 from newscrawl.dates import time_bound
 from newscrawl.translit import APOSTROPHE_SET, fold
 
@@ -140,7 +141,7 @@ def search(db: Any, query: str, *, limit: int | None = 20, since: str | date | d
         return []
     conn: sqlite3.Connection = getattr(db, "conn", db)
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_search'").fetchone():
-        raise ValueError("this archive has no search index yet: open it once for writing "
+        raise ArchiveError("this archive has no search index yet: open it once for writing "
                          "(e.g. run `newscrawl crawl`) to upgrade it")
     sql = ("SELECT a.published_at, a.title, a.url, a.lead, a.body FROM articles_search "
            "JOIN articles a ON a.id = articles_search.rowid WHERE articles_search MATCH ?")

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sqlite3
 import sys
+import traceback
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -16,9 +17,17 @@ if TYPE_CHECKING:
     from newscrawl.archive import Archive
 
 EXIT_USAGE = 2
+EXIT_BUG = 1  # what Python itself exits with for an uncaught exception
 EXIT_INTERRUPTED = 130  # what a shell reports for a process ended by SIGINT
 # SQLite stores integers in 64 bits: a larger --limit or count cannot even be passed to a query.
 SQLITE_MAX_INT = 2**63 - 1
+
+
+class CommandError(ValueError):
+    """A problem the user can act on (a page that cannot be fetched, a port that is taken): one line, exit 2.
+
+    A ValueError so code that already expects one keeps working; main() reports only this family and the other
+    expected errors (expected_error) as one line, never a bare ValueError, which is a bug."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -118,6 +127,21 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default="data/news.db", help="archive file (default: data/news.db)")
 
 
+def expected_error(exc: BaseException, db: str | None) -> BaseException | None:
+    """The one-line form of an error the user can act on, or None for anything else (a bug)."""
+    from newscrawl.archive import ArchiveError
+    from newscrawl.arguments import ArgumentProblem
+    from newscrawl.safe_write import UnsafeTarget
+    from newscrawl.sites import ProfileError
+    if isinstance(exc, sqlite3.DatabaseError):  # damage SQLite found only when a query reached it
+        return ArchiveError(f"archive {db or ''} cannot be read: {exc}")
+    if isinstance(exc, OSError) and exc.strerror:  # a file the user named, a full disk, a refused connection
+        return CommandError(f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror)
+    if isinstance(exc, (ArchiveError, CommandError, ProfileError, UnsafeTarget, ArgumentProblem)):
+        return exc
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -130,20 +154,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: output files are left as they were (safe_write), no traceback
         print(f"newscrawl {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # a clear one-line error instead of a traceback
-        from newscrawl.archive import ArchiveError
+    except Exception as exc:  # noqa: BLE001 - sorted below: expected errors are one line, the rest re-shown
         from newscrawl.lock import EXIT_LOCKED, ArchiveLocked
         if isinstance(exc, ArchiveLocked):
             print(f"newscrawl {args.command}: {exc}", file=sys.stderr)
             return EXIT_LOCKED
-        if isinstance(exc, sqlite3.DatabaseError):  # damage SQLite found only when a query reached it
-            exc = ArchiveError(f"archive {getattr(args, 'db', '')} cannot be read: {exc}")
-        if isinstance(exc, OSError) and exc.strerror:
-            exc = ValueError(f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror)
-        if isinstance(exc, (ArchiveError, ValueError, OverflowError)):
-            print(f"newscrawl {args.command}: {exc}", file=sys.stderr)
+        expected = expected_error(exc, getattr(args, "db", None))
+        if expected is not None:  # a clear one-line error instead of a traceback
+            print(f"newscrawl {args.command}: {expected}", file=sys.stderr)
             return EXIT_USAGE
-        raise
+        # a bug: the whole traceback, so it can be reported and fixed, and the exit status of a crash
+        traceback.print_exc()
+        print(f"newscrawl {args.command}: unexpected error (a bug in newscrawl): {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

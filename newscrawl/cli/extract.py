@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from newscrawl.cli import check_profile, datetime_argument
+from newscrawl.cli import CommandError, check_profile, datetime_argument
 from newscrawl.extract import extract_article
 
 
@@ -38,7 +38,7 @@ def load_page(args: argparse.Namespace) -> tuple[bytes, str, str | None, datetim
                 return response.read(), args.url or response.geturl(), response.headers.get("Content-Type"), fetched_at
         except urllib.error.URLError as exc:
             detail = f"HTTP {exc.code}" if isinstance(exc, urllib.error.HTTPError) else str(exc.reason)
-            raise ValueError(f"cannot fetch {args.source}: {detail}") from None
+            raise CommandError(f"cannot fetch {args.source}: {detail}") from None
     path = Path(args.source)
     return path.read_bytes(), args.url or path.resolve().as_uri(), None, fetched_at
 

@@ -14,8 +14,8 @@ from newscrawl.extract import extract_article
 from newscrawl.lock import acquire
 from newscrawl.pages.text import content_type
 
-COMPARED = ("canonical_url", "title", "lead", "body", "published_at", "published_text", "modified_at", "author",
-            "image_url", "category", "tags", "language", "script")
+# Problems a value kept from the listing card makes untrue: the field's "no_<field>" code (ProblemCode values).
+MISSING_CODES = {"title": "no_title", "lead": "no_lead", "published_at": "no_published_at"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -32,24 +32,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def reparse(archive: Archive, *, since: str | None = None, url: str | None = None,
             profile: str = "auto") -> tuple[int, int, dict[str, int]]:
-    """Returns (pages seen, articles changed, changes per field)."""
+    """Re-extract every selected page and store everything derived from it again (fields, precision, provenance,
+    problems, related links, the search index); the archive keeps versions by content hash as for a crawl.
+    Returns (pages seen, articles whose stored state changed, changes per column, `related` for the block)."""
     pages = changed = 0
     fields: dict[str, int] = {}
     for page in archive.latest_pages(since=since, url=url):
         pages += 1
         old = archive.article(page["final_url"])
+        before = archive.derived_state(page["final_url"])
         new = extract_article(page["body"], page["final_url"], datetime.fromisoformat(page["last_fetched_at"]),
                               profile=profile, content_type=content_type(page["headers"]))
         if old is not None:
             _keep_listing_values(old, new)
             new["fetched_at"] = old["fetched_at"]
             new["etag"], new["last_modified"] = old["etag"], old["last_modified"]
-        diff = [k for k in COMPARED if _stored(new.get(k)) != (old or {}).get(k)]
-        if old is None or diff:
+        archive.upsert_article(new, record_version=False)
+        after = archive.derived_state(page["final_url"]) or {}
+        diff = [k for k in after if before is None or before.get(k) != after[k]]
+        if diff:
             changed += 1
             for key in diff:
                 fields[key] = fields.get(key, 0) + 1
-            archive.upsert_article(new, record_version=False)
     return pages, changed, fields
 
 
@@ -63,12 +67,10 @@ def _keep_listing_values(old: dict[str, Any], new: dict[str, Any]) -> None:
         new["extraction"][name] = "listing"
         if name == "published_at":
             new["published_text"], new["published_precision"] = old["published_text"], old["published_precision"]
-    new["problems"] = [p for p in new["problems"] if not any(
-        p == f"no {n.removesuffix('_at')} found" and new.get(n) for n in ("title", "lead", "published_at"))]
-
-
-def _stored(value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value
+    # in the crawl's order, so provenance that did not change is stored as the same text
+    new["extraction"] = {**{k: new["extraction"][k] for k in layers if k in new["extraction"]}, **new["extraction"]}
+    filled = {code for name, code in MISSING_CODES.items() if new.get(name)}
+    new["problems"] = [p for p in new["problems"] if not (isinstance(p, dict) and p.get("code") in filled)]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from newscrawl.cli import add_db_argument, bounded_int, open_archive
+from newscrawl.cli import CommandError, add_db_argument, bounded_int, open_archive
 
 URI_SAFE = re.compile(r"[\w/.\-]+")
 SETTINGS = {
@@ -49,7 +49,7 @@ def check_listen(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as exc:
-        raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:

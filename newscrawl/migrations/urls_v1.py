@@ -1,0 +1,109 @@
+"""FROZEN copy of newscrawl/urls.py as of schema version 8 (2026-11-25), for migration 0006.
+
+Never edit (see translit_v1). w3lib is a dependency, not a copy: its canonicalize_url is pinned by behaviour
+only through the tests of 0006.
+
+Original docstring:
+One identity per URL: the form every URL is compared and stored in (cards, feeds, lookups, every URL column).
+
+Pure functions on strings, built on w3lib (what Scrapy itself uses for request fingerprints).
+The identity rules are documented in docs/schema.md ("URL identity").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url, safe_url_string, url_query_cleaner
+
+TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "yclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid",
+                                 "ref", "from"})
+"""Query parameters that say how a link was shared, never which article it is (compared case-insensitively)."""
+TRACKING_PREFIXES = ("utm_",)
+"""Every utm_* parameter (utm_source, utm_medium, ... and the non-standard ones sites invent)."""
+DEFAULT_PORTS = {"http": 80, "https": 443}
+CACHED_URLS = 8192
+"""A page's links repeat (listing cards, related blocks, the generic card search walking up the tree):
+remembering recent answers makes canonicalisation cost nothing measurable per page."""
+WEB_SCHEMES = ("http", "https")
+
+
+def is_tracking(name: str) -> bool:
+    name = name.lower()
+    return name in TRACKING_PARAMETERS or name.startswith(TRACKING_PREFIXES)
+
+
+def _normal(url: str) -> str:
+    """Lowercase scheme and host, IDN host as punycode, no default port, path percent-encoded as UTF-8."""
+    parts = urlsplit(safe_url_string(url.strip()))
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc.lower()
+    port = DEFAULT_PORTS.get(scheme)
+    if port is not None and netloc.endswith(f":{port}"):
+        netloc = netloc.removesuffix(f":{port}")
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))
+
+
+@lru_cache(maxsize=CACHED_URLS)
+def safe_url(url: str) -> str:
+    """A fetchable form of any URL: percent-encoded (UTF-8, as browsers do), lowercase scheme and host, no default
+    port, no fragment. The query is left exactly as given (image and pagination URLs may depend on it)."""
+    parts = urlsplit(_normal(url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+@lru_cache(maxsize=CACHED_URLS)
+def canonical_url(url: str) -> str:
+    """The identity of a page's URL: safe_url, then w3lib's canonicalize_url (percent-escapes in upper case and
+    only where needed, so encoded and raw input give one form; query arguments sorted, as in Scrapy's request
+    fingerprints; blank values kept), without tracking parameters. The trailing slash is kept as given: the stored
+    form is the one the site serves (see `slash_variant`). Idempotent; raises ValueError for an unparseable URL."""
+    url = canonicalize_url(_normal(url))
+    query = urlsplit(url).query
+    if query:  # after canonicalize_url, so that an escaped name (utm%5Fsource) is matched too
+        drop = sorted({name for name, _ in parse_qsl(query, keep_blank_values=True) if is_tracking(name)})
+        if drop:
+            url = url_query_cleaner(url, drop, remove=True, unique=False)
+    return url
+
+
+def absolute_url(base_url: str, href: str | None) -> str | None:
+    """safe_url of href relative to base_url; None for mailto:, javascript:, data: and unparseable links."""
+    return _web_url(base_url, href, safe_url)
+
+
+def article_url(base_url: str, href: str | None) -> str | None:
+    """canonical_url of href relative to base_url: one URL per article, however it was linked or shared."""
+    return _web_url(base_url, href, canonical_url)
+
+
+def _web_url(base_url: str, href: str | None, form: Callable[[str], str]) -> str | None:
+    if not href or not href.strip():
+        return None
+    try:
+        url = urljoin(base_url, href.strip())
+        return form(url) if urlsplit(url).scheme in WEB_SCHEMES else None
+    except ValueError:  # e.g. "http://[broken"
+        return None
+
+
+def slash_variant(url: str) -> str | None:
+    """The same canonical URL with the trailing slash of its path toggled (None for the site root).
+
+    A site that answers both `/x` and `/x/` (or redirects one to the other) shows one article under two URLs;
+    the archive stores the form it fetched and treats this variant as the same article."""
+    parts = urlsplit(url)
+    if parts.path in ("", "/"):
+        return None
+    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
+    variant = urlunsplit(parts._replace(path=path))
+    # "/;/" -> "/;" would canonicalise to "/", another page: such a path has no slash variant
+    return variant if canonical_url(variant) == variant else None
+
+
+def url_forms(url: str) -> tuple[str, ...]:
+    """The URL and its slash variant: every form under which an archived article is looked up."""
+    variant = slash_variant(url)
+    return (url, variant) if variant else (url,)

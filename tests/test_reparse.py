@@ -1,0 +1,65 @@
+"""`newscrawl reparse` recomputes everything derived from a stored page, and says honestly what it changed."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def _reparse(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newscrawl.cli", "reparse", "--db", str(db), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _snapshot(db: Path) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    with sqlite3.connect(db) as con:
+        articles = con.execute("SELECT url, published_precision, extraction, problems, category_key FROM articles "
+                               "ORDER BY url").fetchall()
+        related = con.execute("SELECT * FROM related_links ORDER BY article_url, position").fetchall()
+        search = con.execute("SELECT rowid, title, lead, body FROM articles_search ORDER BY rowid").fetchall()
+    return articles, related, search
+
+
+def test_reparse_restores_related_links_and_precision(demo_archive, tmp_path: Path) -> None:
+    """Related links deleted and a precision spoiled on a copy of a crawled archive: reparse puts both back (and
+    the provenance, problems and search row spoiled with them), and counts exactly those changes."""
+    untouched, db = tmp_path / "untouched.db", tmp_path / "spoiled.db"
+    shutil.copy(demo_archive.db, untouched)
+    shutil.copy(demo_archive.db, db)
+    crawled = _snapshot(db)
+    assert crawled[1], "the demo articles have related blocks"
+    with sqlite3.connect(db) as con:
+        url, linked = con.execute("SELECT article_url, count(*) FROM related_links GROUP BY article_url "
+                                  "ORDER BY article_url LIMIT 1").fetchone()
+        spoiled = con.execute("SELECT url FROM articles WHERE published_precision = 'minute' AND url != ? "
+                              "AND extraction NOT LIKE '%listing%' ORDER BY url LIMIT 1", [url]).fetchone()[0]
+        con.execute("DELETE FROM related_links WHERE article_url = ?", [url])
+        con.execute("UPDATE articles SET published_precision = 'day', problems = '[{\"code\": \"no_lead\"}]', "
+                    "extraction = '{}' WHERE url = ?", [spoiled])
+        con.execute("UPDATE articles_search SET title = 'x' WHERE rowid = (SELECT id FROM articles WHERE url = ?)",
+                    [spoiled])
+
+    # What reparse changes on an unspoiled copy (articles whose date came from the listing card) is the baseline.
+    baseline = _reparse(untouched)
+    assert baseline.returncode == 0, baseline.stderr
+    unspoiled_changes = int(baseline.stdout.split(": ")[1].split()[0])
+    result = _reparse(db)
+    assert result.returncode == 0, result.stderr
+    assert f": {unspoiled_changes + 2} articles changed (" in result.stdout, result.stdout
+    for field in ("related 1", "published_precision 1"):
+        assert field in result.stdout, result.stdout
+    restored = _snapshot(db)
+    assert restored == _snapshot(untouched), "the spoiled copy is now exactly what reparse makes of the unspoiled one"
+    assert restored[1] == crawled[1], "every related block as the crawl stored it"
+    assert [a[:2] for a in restored[0]] == [a[:2] for a in crawled[0]], "every precision as the crawl stored it"
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT count(*) FROM related_links WHERE article_url = ?", [url]).fetchone()[0] == linked
+        assert con.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
+
+    again = _reparse(db)
+    assert ": 0 articles changed (no field changed)" in again.stdout, again.stdout
