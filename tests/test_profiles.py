@@ -50,7 +50,7 @@ def test_every_bundled_profile_loads() -> None:
 
 def test_demo_profile_values() -> None:
     demo = load_profile("demo")
-    assert demo.timezone == "+05:00" and demo.language == "uz"
+    assert demo.utc_offset == "+05:00" and demo.language == "uz"
     assert demo.categories["siyosat"] == "/kr/siyosat/" and demo.categories["siyosat-latn"] == "/oz/siyosat/"
     assert demo.article_url_pattern.search("/kr/news/2025/11/15/some-slug/")
     assert not demo.article_url_pattern.search("/kr/siyosat/?page=2")

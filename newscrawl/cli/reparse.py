@@ -11,6 +11,7 @@ from typing import Any
 from newscrawl.archive import Archive
 from newscrawl.cli import add_db_argument, bounded_int, check_profile, date_argument, open_archive
 from newscrawl.extract import extract_article
+from newscrawl.pages.article import REQUIRED
 from newscrawl.lock import acquire, release
 from newscrawl.pages.text import content_type
 
@@ -63,8 +64,8 @@ def _keep_listing_values(old: dict[str, Any], new: dict[str, Any]) -> None:
         new["extraction"][name] = "listing"
         if name == "published_at":
             new["published_text"], new["published_precision"] = old["published_text"], old["published_precision"]
-    new["problems"] = [p for p in new["problems"] if not any(
-        p == f"no {n.removesuffix('_at')} found" and new.get(n) for n in ("title", "lead", "published_at"))]
+    filled = {REQUIRED[n].value for n in ("title", "lead", "published_at") if new.get(n)}
+    new["problems"] = [p for p in new["problems"] if p["code"] not in filled]
 
 
 def _stored(value: Any) -> Any:

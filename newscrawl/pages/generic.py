@@ -9,7 +9,7 @@ from parsel import Selector
 from newscrawl.dates import parse_date_precise
 from newscrawl.pages.metadata import Metadata
 from newscrawl.pages.text import collapse, strip_label
-from newscrawl.sites import element_text, node_text, select_first_text
+from newscrawl.pages.dom import element_text, node_text, select_first_text
 
 LEAD_CLASSES = ("lead", "intro", "standfirst", "summary", "excerpt", "anons", "subtitle", "description", "dek")
 BREADCRUMB = ("[class*=breadcrumb] a", "[class*=breadcrumb] li", "nav[aria-label*=readcrumb] a")

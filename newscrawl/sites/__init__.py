@@ -12,9 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cssselect import SelectorError
-from lxml import etree
-from parsel import Selector
-from parsel.csstranslator import HTMLTranslator
+
+from newscrawl.pages.dom import TRANSLATOR
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,8 +45,9 @@ class Profile:
     hosts: tuple[str, ...]
     base_url: str | None
     language: str | None
-    timezone: str
-    """Offset of dates the site prints without one, e.g. "+05:00"; relative dates use this zone's calendar."""
+    utc_offset: str
+    """The TOML key `timezone`: the offset of dates the site prints without one, e.g. "+05:00"; relative dates
+    use this zone's calendar."""
     categories: dict[str, str]
     listing_cards: tuple[str, ...]
     listing_next: tuple[str, ...]
@@ -65,16 +65,13 @@ class Profile:
 
     @property
     def zone(self) -> timezone:
-        sign = -1 if self.timezone.startswith("-") else 1
-        hours, minutes = self.timezone[1:].split(":")
+        sign = -1 if self.utc_offset.startswith("-") else 1
+        hours, minutes = self.utc_offset[1:].split(":")
         return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
 
     def matches(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
         return any(host == h or host.endswith("." + h) for h in self.hosts)
-
-
-_translator = HTMLTranslator()
 
 
 def _selectors(path: Path, key: str, value: Any, required: bool = False) -> tuple[str, ...]:
@@ -87,7 +84,7 @@ def _selectors(path: Path, key: str, value: Any, required: bool = False) -> tupl
         raise ProfileError(path, key, "must be a CSS selector or a list of CSS selectors")
     for css in items:
         try:
-            _translator.css_to_xpath(css)
+            TRANSLATOR.css_to_xpath(css)
         except (SelectorError, ValueError, NotImplementedError) as exc:
             raise ProfileError(path, key, f"invalid CSS selector {css!r}: {exc}") from None
     return tuple(items)
@@ -108,12 +105,12 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
     hosts = data.get("hosts")
     if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
         raise ProfileError(path, "hosts", "must be a non-empty list of host names")
-    timezone = data.get("timezone", "+05:00")
-    offset = re.fullmatch(r"[+-](\d{2}):(\d{2})", timezone) if isinstance(timezone, str) else None
+    utc_offset = data.get("timezone", "+05:00")
+    offset = re.fullmatch(r"[+-](\d{2}):(\d{2})", utc_offset) if isinstance(utc_offset, str) else None
     # the zone is built for every date parsed: an offset datetime.timezone refuses must fail here, not per page
     if offset is None or int(offset[1]) > 23 or int(offset[2]) > 59:
         raise ProfileError(path, "timezone", f"must be a UTC offset from -23:59 to +23:59 like +05:00, "
-                                             f"not {timezone!r}")
+                                             f"not {utc_offset!r}")
     categories = _table(path, data, "categories")
     if not all(isinstance(v, str) for v in categories.values()):
         raise ProfileError(path, "categories", "values must be URL paths")
@@ -148,7 +145,7 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
         hosts=tuple(h.lower() for h in hosts),
         base_url=data.get("base_url"),
         language=data.get("language"),
-        timezone=timezone,
+        utc_offset=utc_offset,
         categories=dict(categories),
         listing_cards=_selectors(path, "listing.cards", listing.get("cards"), required=True),
         listing_next=_selectors(path, "listing.next", listing.get("next")),
@@ -209,33 +206,12 @@ def profile_for_url(url: str) -> Profile | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def compiled(css: str) -> etree.XPath:
-    """A CSS selector (with parsel's ::text/::attr()) compiled once to an lxml XPath."""
-    return etree.XPath(_translator.css_to_xpath(css))
-
-
-def select(node: Selector | etree._Element, css: str) -> list:
-    """Elements (or attribute/text strings, for ::attr()/::text) matching a CSS selector, with a compiled XPath."""
-    return compiled(css)(getattr(node, "root", node))
-
-
-def select_first_text(sel: Selector | etree._Element, selectors: tuple[str, ...]) -> str | None:
-    """Text of the first element matched by the first selector that matches (whitespace collapsed)."""
-    root = getattr(sel, "root", sel)
-    for css in selectors:
-        for node in compiled(css)(root):
-            text = element_text(node)
-            if text:
-                return text
-    return None
-
-
-def element_text(node: object) -> str:
-    if isinstance(node, str):
-        return " ".join(node.split())
-    return " ".join("".join(node.itertext()).split())
-
-
-def node_text(node: Selector) -> str:
-    return element_text(node.root)
+def resolve_profile(profile: Profile | str | None, url: str) -> Profile | None:
+    """A Profile from a Profile, a profile name or path, "auto" (match the URL's host), or None/"none"."""
+    if profile is None or isinstance(profile, Profile):
+        return profile
+    if profile in ("", "none", "generic"):
+        return None
+    if profile == "auto":
+        return profile_for_url(url)
+    return load_profile(profile)

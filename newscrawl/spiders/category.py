@@ -19,17 +19,16 @@ from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive, KnownArticle
 from newscrawl.arguments import ArgumentProblem, max_pages_argument, setting_value, settings_problem, since_argument
-from newscrawl.dates import parse_date
 from newscrawl.errors import (CONNECTION_REFUSED, DNS_ERROR, REDIRECT_LOOP, REQUEST_FAILED, SCRAPY_MAX_REDIRECTS,
                               TIMEOUT, count_error)
-from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
 from newscrawl.items import SKIP_EMPTY, SKIP_NOT_HTML, SKIP_TOO_LARGE, SKIP_TOO_MANY_LINKS, FetchedArticle, \
     MissingPage, NotModified, RawPage, SkippedPage
 from newscrawl.middlewares import PageTooLarge
 from newscrawl.pages.article import ListingHint
 from newscrawl.pages.listing import ListingPage, parse_listing
-from newscrawl.sites import Profile, load_profile
+from newscrawl.pages.sitedates import card_date
+from newscrawl.sites import Profile, load_profile, resolve_profile
 from newscrawl.urls import canonical_url
 
 STAT_PAGINATION_REPEATED = "newscrawl/pagination_repeated"
@@ -297,8 +296,8 @@ class CategorySpider(scrapy.Spider):
         """True when a backfill has a start date and the card's time is before it."""
         if not self.since or not hint.time_text:
             return False
-        moment = parse_date(hint.time_text, hint.fetched_at, self.profile.zone if self.profile else None)
-        return moment is not None and moment.date() < self.since
+        moment = card_date(hint.time_text, hint.fetched_at, self.profile)
+        return moment is not None and moment.value.date() < self.since
 
     def allowed(self, url: str) -> bool:
         if self.profile is not None and self.profile.article_url_pattern is not None:
