@@ -84,11 +84,14 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
     def psel(key: str) -> str | None:
         return select_first_text(sel, prof.get(key, ())) if profile else None
 
-    f.first("title", [(Layer.PROFILE, lambda: psel("title")), (Layer.JSON_LD, lambda: jsonld_text(ld.get("headline"))),
-                      (Layer.OPENGRAPH, lambda: md.og_first("og:title")), (Layer.GENERIC, lambda: generic_title(sel, md)),
+    f.first("title", [(Layer.PROFILE, lambda: psel("title")),
+                      (Layer.JSON_LD, lambda: jsonld_text(ld.get("headline"))),
+                      (Layer.OPENGRAPH, lambda: md.og_first("og:title")),
+                      (Layer.GENERIC, lambda: generic_title(sel, md)),
                       (Layer.LISTING, lambda: hint.title if hint else None)])
     title = f.values.get("title")
-    f.first("lead", [(Layer.PROFILE, lambda: psel("lead")), (Layer.JSON_LD, lambda: jsonld_text(ld.get("description"))),
+    f.first("lead", [(Layer.PROFILE, lambda: psel("lead")),
+                     (Layer.JSON_LD, lambda: jsonld_text(ld.get("description"))),
                      (Layer.OPENGRAPH, lambda: md.og_first("og:description")),
                      (Layer.META, lambda: md.meta.get("description")), (Layer.GENERIC, lambda: generic_lead(sel)),
                      (Layer.LISTING, lambda: hint.lead if hint else None)])
@@ -97,7 +100,8 @@ def extract_page(html: str, url: str, fetched_at: datetime | None = None, profil
     f.first("author", [(Layer.PROFILE, lambda: strip_label(psel("author"))),
                        (Layer.JSON_LD, lambda: jsonld_text(ld.get("author"))),
                        (Layer.OPENGRAPH, lambda: _not_url(md.og_first("article:author"))),
-                       (Layer.META, lambda: _not_url(md.meta.get("author"))), (Layer.GENERIC, lambda: generic_author(sel))])
+                       (Layer.META, lambda: _not_url(md.meta.get("author"))),
+                       (Layer.GENERIC, lambda: generic_author(sel))])
     f.first("image_url", [(Layer.PROFILE, lambda: absolute_url(base, psel("image"))),
                           (Layer.JSON_LD, lambda: absolute_url(base, _image(ld.get("image")))),
                           (Layer.OPENGRAPH, lambda: absolute_url(base, md.og_first("og:image"))),
