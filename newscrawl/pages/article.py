@@ -6,7 +6,7 @@ import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from parsel import Selector
 
@@ -53,7 +53,7 @@ class _Fields:
     """Collects field values with the layer that gave each."""
 
     def __init__(self) -> None:
-        self.values: dict[str, object] = {}
+        self.values: dict[str, Any] = {}
         self.sources: dict[str, Layer] = {}
 
     def offer(self, name: str, layer: Layer, value: object) -> bool:

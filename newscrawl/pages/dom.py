@@ -21,7 +21,8 @@ def compiled(css: str) -> etree.XPath:
 
 def select(node: Selector | etree._Element, css: str) -> list[Any]:
     """Elements (or attribute/text strings, for ::attr()/::text) matching a CSS selector, with a compiled XPath."""
-    return compiled(css)(getattr(node, "root", node))  # type: ignore[no-any-return]
+    found: list[Any] = compiled(css)(getattr(node, "root", node))
+    return found
 
 
 def select_first_text(sel: Selector | etree._Element, selectors: tuple[str, ...]) -> str | None:
@@ -35,11 +36,11 @@ def select_first_text(sel: Selector | etree._Element, selectors: tuple[str, ...]
     return None
 
 
-def element_text(node: object) -> str:
+def element_text(node: str | etree._Element) -> str:
     """All text of an element (or a selected string), whitespace collapsed."""
     if isinstance(node, str):
         return " ".join(node.split())
-    return " ".join("".join(node.itertext()).split())  # type: ignore[attr-defined]
+    return " ".join("".join(node.itertext()).split())
 
 
 def node_text(node: Selector) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from parsel import Selector
 
 from newscrawl.dates import parse_date_precise
@@ -56,7 +57,7 @@ def visible_date_text(sel: Selector, updated: bool = False) -> str | None:
     return None
 
 
-def short_texts(element: object) -> list[str]:
+def short_texts(element: etree._Element) -> list[str]:
     """Short text runs of an element, in document order, skipping links, scripts, navigation and card blocks."""
     found: list[str] = []
 
@@ -66,7 +67,7 @@ def short_texts(element: object) -> list[str]:
             if len(text) <= MAX_DATE_TEXT:
                 found.append(text)
 
-    def walk(node: object) -> None:
+    def walk(node: etree._Element) -> None:
         keep(node.text)
         for child in node:
             tag = child.tag if isinstance(child.tag, str) else ""
