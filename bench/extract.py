@@ -12,7 +12,12 @@ Every set is split into two stable halves by a hash of the page key (``A`` = eve
 used for choosing; ``B`` = odd, for confirming). The table prints F1/P/R for each half and the whole set,
 and pages/s, for every extractor, all measured in the same run on the same decoded pages.
 
-    python bench/extract.py [--sets zyte,snippet] [--only ours,trafilatura] [--worst 10]
+The ``profile`` set (read from the package, not ``../shared``) times the **profile path**: the bundled demo
+site's article pages extracted with the demo site profile (``newscrawl/sites/demo.toml``), body alone and the
+full ``extract_article`` a crawl runs, against ``trafilatura.extract`` on the same HTML strings, page by page
+in turn, every extractor the same number of rounds after an untimed warm-up.
+
+    python bench/extract.py [--sets zyte,snippet,profile] [--only ours,trafilatura] [--worst 10] [--rounds 10]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, cast
 
@@ -198,6 +204,74 @@ def run_all(extractors: dict[str, Extractor], bench: BenchSet) -> None:
         bench.speeds[name] = len(bench.pages) / elapsed[name] if elapsed[name] else 0.0
 
 
+def demo_article_pages() -> tuple[list[tuple[str, str, list[str]]], datetime]:
+    """(url, decoded HTML, expected body paragraphs) of every article page of the bundled demo site."""
+    from newscrawl.demo.site import DEMO_NOW, demo_site
+
+    base = "http://demo.newscrawl.test"  # a host of the demo profile
+    pages, expected = demo_site(DEMO_NOW)
+    return [(base + e.path, pages[e.path].body.replace(b"{{BASE}}", base.encode()).decode("utf-8"), e.body)
+            for e in expected if e.status == 200], DEMO_NOW
+
+
+def profile_speed(rounds: int) -> None:
+    """The profile path against trafilatura on the demo site's article pages, in one run, page by page in turn.
+
+    * ``profile body``: parse + the profile's body selectors (``_profile_body``), the body layer alone;
+    * ``extract_article``: every field (profile, then metadata and generic layers where the profile has no
+      value), related cards and dates: what a crawl runs per article page;
+    * ``trafilatura``: ``trafilatura.extract(html, url=url)``, default options.
+
+    Before timing, one untimed pass checks that the profile path really is the profile path: the body
+    layer of every page is "profile" and the body is the page's expected paragraphs.
+    """
+    import trafilatura
+    from parsel import Selector
+
+    from newscrawl.extract import extract_article
+    from newscrawl.pages.article import _profile_body
+    from newscrawl.sites import load_profile
+
+    profile = load_profile("demo")
+    pages, now = demo_article_pages()
+
+    def body_only(html: str, url: str) -> object:
+        return _profile_body(Selector(text=html), profile)
+
+    def full(html: str, url: str) -> object:
+        return extract_article(html, url, now, profile=profile)
+
+    def traf(html: str, url: str) -> object:
+        return trafilatura.extract(html, url=url)
+
+    extractors: dict[str, Callable[[str, str], object]] = {
+        "profile body": body_only, "extract_article": full, "trafilatura": traf}
+    right = 0
+    for url, html, expected in pages:  # warm-up (imports, compiled selectors), untimed; and the checks
+        article = full(html, url)
+        assert article["extraction"].get("body") == "profile", (url, article["extraction"])
+        assert body_only(html, url), url
+        traf(html, url)
+        right += (article["body"] or "").split("\n\n") == expected
+    names = list(extractors)
+    elapsed = dict.fromkeys(names, 0.0)
+    turn = 0
+    for _ in range(rounds):
+        for url, html, _expected in pages:
+            for name in names[turn % len(names):] + names[: turn % len(names)]:
+                start = time.perf_counter()
+                extractors[name](html, url)
+                elapsed[name] += time.perf_counter() - start
+            turn += 1
+    calls = rounds * len(pages)
+    speed = {name: calls / elapsed[name] for name in names}
+    print(f"\nprofile path: demo site, {len(pages)} article pages x {rounds} rounds, demo profile "
+          f"(body layer \"profile\" on all; body as expected on {right}/{len(pages)})")
+    print(f"{'extractor':<16} {'pages/s':>8} {'ms/page':>8} {'x trafilatura':>14}")
+    for name in names:
+        print(f"{name:<16} {speed[name]:8.1f} {1000 / speed[name]:8.3f} {speed[name] / speed['trafilatura']:13.2f}x")
+
+
 def report(bench: BenchSet, worst: int) -> None:
     print(f"\n{bench.name}: {len(bench.pages)} pages (A {sum(p.half == 'A' for p in bench.pages)}, "
           f"B {sum(p.half == 'B' for p in bench.pages)})")
@@ -224,15 +298,20 @@ def report(bench: BenchSet, worst: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED, help="folder holding both development sets")
-    parser.add_argument("--sets", default="zyte,snippet", help="comma-separated: zyte, snippet")
+    parser.add_argument("--sets", default="zyte,snippet,profile",
+                        help="comma-separated: zyte, snippet, profile (the demo site with its profile)")
     parser.add_argument("--only", default="ours,trafilatura", help="comma-separated extractors "
                         f"({', '.join(EXTRACTORS)})")
     parser.add_argument("--worst", type=int, default=10, help="list the N pages where ours loses most")
+    parser.add_argument("--rounds", type=int, default=10, help="timed passes over the demo pages (profile set)")
     args = parser.parse_args(argv)
 
     benches = []
+    profile_path = False
     for name in args.sets.split(","):
-        if name == "zyte":
+        if name == "profile":
+            profile_path = True
+        elif name == "zyte":
             benches.append(BenchSet("article-extraction (shingle F1)", load_zyte(args.data / "article-extraction"),
                                     zyte_score, zyte_aggregate, zyte_page_f1))
         elif name == "snippet":
@@ -243,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     for bench in benches:
         run_all({name: EXTRACTORS[name] for name in args.only.split(",")}, bench)
         report(bench, args.worst)
+    if profile_path:
+        profile_speed(args.rounds)
     return 0
 
 

@@ -280,3 +280,40 @@ def test_demo_profile_category_without_start_url_serves_bundled_demo(tmp_path: P
     for url, script, category, extraction in rows:
         assert "/oz/news/" in url and script == "latn" and category == "Siyosat"
         assert json.loads(extraction)["title"] == "profile"
+
+
+CLASS_INDEX_PAGE = """<html><body class="page">
+<div class="wrap  news-card"><div class="news-card news-card" id="a"><a class="t" href="/a">A</a>
+  <span class="d">1</span><div class="news-card"><a class="t" href="/inner">I</a></div></div></div>
+<ul class="list"><li class="news-card	x
+y">one <b class="t">B</b></li><li class="news-card"><img src="/i.jpg"></li></ul>
+<section><p class="lead x">lead</p><!-- c --><p class="lead">second</p></section>
+<div class="other-news"><div class="news-card"><a class="t" href="/o">O</a></div></div>
+</body></html>"""
+
+
+def test_class_index_selects_what_the_xpath_selects() -> None:
+    """select() inside class_index gives exactly the compiled XPath's answer, for every selector and scope."""
+    from parsel import Selector
+
+    from newscrawl.demo.site import DEMO_NOW, demo_site
+    from newscrawl.pages.dom import class_index, compiled, select
+
+    profile = load_profile("demo")
+    selectors = {css for group in (profile.article.values(), profile.card.values()) for sels in group for css in sels}
+    selectors |= {*profile.body, *profile.body_exclude, *profile.related_cards, *profile.listing_cards,
+                  ".news-card", "div.news-card", ".news-card .t", ".news-card a::attr(href)", ".t::text", ".lead",
+                  "p.lead", "li.news-card", ".x", ".y", ".news-card > a", ".news-card + ul", ".missing a",
+                  ".news-card, .lead", ".wrap.news-card", ".news-card img::attr(src)", "section .lead",
+                  "[class*=news]", "[class*=card] a", "div[class*=ews-c]", "[class*=author]", "[class*=byline]",
+                  "[class*='a b']", "[class*=breadcrumb] a", "[class*=x] b"}
+    pages, _ = demo_site(DEMO_NOW)
+    texts = [CLASS_INDEX_PAGE] + [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")]
+    for text in texts:
+        sel = Selector(text=text)
+        scopes = [sel.root, *sel.root.iter("div", "li", "section", "article")]
+        expected = {(id(s), css): compiled(css)(s) for s in scopes for css in selectors}
+        with class_index(sel):
+            for scope in scopes:
+                for css in sorted(selectors):
+                    assert select(scope, css) == expected[(id(scope), css)], (css, scope.tag, scope.get("class"))

@@ -14,7 +14,7 @@ from newscrawl.dates import ParsedDate
 from newscrawl.items import Article, Problem, ProblemCode, RelatedLink
 from newscrawl.pages.body import extract_body
 from newscrawl.pages.cards import Card, absolute_url, page_base
-from newscrawl.pages.dom import drop_node, element_text, select, select_first_text
+from newscrawl.pages.dom import class_index, drop_node, element_text, select, select_first_text
 from newscrawl.pages.layers import STRUCTURED, Layer
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
 from newscrawl.pages.generic import (breadcrumb_category, generic_author, generic_lead, generic_title, kicker_category,
@@ -72,8 +72,14 @@ class _Fields:
 def extract_page(html: str, url: str, fetched_at: datetime | None = None, profile: Profile | None = None,
                  hint: ListingHint | None = None) -> Article:
     """Extract an Article from decoded HTML. Pure: no network, no storage."""
-    fetched = _aware(fetched_at or datetime.now(timezone.utc))
     sel = Selector(text=html or "<html></html>")
+    with class_index(sel):  # nothing below changes sel's tree (the body is cut from a copy)
+        return _extract_page(sel, html, url, fetched_at, profile, hint)
+
+
+def _extract_page(sel: Selector, html: str, url: str, fetched_at: datetime | None, profile: Profile | None,
+                  hint: ListingHint | None) -> Article:
+    fetched = _aware(fetched_at or datetime.now(timezone.utc))
     base = page_base(sel, url)
     md = read_metadata(sel)
     ld = md.jsonld

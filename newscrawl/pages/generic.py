@@ -39,6 +39,29 @@ def headline_scope(sel: Selector) -> Selector | None:
     return scope
 
 
+_FIRST_H1 = etree.XPath("(//h1)[1]")
+_ARTICLE_ANCESTOR = etree.XPath("ancestor::article[1]")
+_TAG_LINKS = etree.XPath(".//*[contains(@class,'tag') or contains(@id,'tag')]//a | .//a[contains(@href,'/tag/') "
+                         "or contains(@href,'/tags/') or @rel='tag']")
+
+
+def headline_scope_element(sel: Selector) -> etree._Element | None:
+    """headline_scope as an lxml element, with compiled XPaths (it runs on every page, profile or not)."""
+    h1 = _FIRST_H1(sel.root)
+    if not h1:
+        return None
+    article = _ARTICLE_ANCESTOR(h1[0])
+    if article:
+        return article[0]
+    scope = h1[0]
+    for _ in range(2):
+        parent = scope.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        scope = parent
+    return scope
+
+
 def outside_cards(xpath: str) -> str:
     """Restrict an XPath to nodes not inside links, navigation or card/related/sidebar blocks."""
     return (f"{xpath}[not(ancestor::a or ancestor::script or ancestor::style or ancestor::nav or ancestor::aside "
@@ -48,10 +71,14 @@ def outside_cards(xpath: str) -> str:
 def visible_date_text(sel: Selector, updated: bool = False) -> str | None:
     """The first short text near the headline that reads as a publication date (or, with `updated`, as a
     labelled update time such as "Янгиланди: 12:36 15.11.2025")."""
-    scope = headline_scope(sel)
+    scope = headline_scope_element(sel)
     if scope is None:
         return None
-    for text in short_texts(scope.root):
+    # Every short text is one text node of the scope with its spaces collapsed, so when no text node of the
+    # scope starts with an update label none of them can (most pages: no walk, no date parsing).
+    if updated and not any(map(UPDATED_LABEL.match, scope.itertext())):
+        return None
+    for text in short_texts(scope):
         if bool(UPDATED_LABEL.search(text)) == updated and parse_date_precise(text) is not None:
             return text
     return None
@@ -147,10 +174,8 @@ def breadcrumb_category(sel: Selector, title: str | None) -> str | None:
 
 def tag_links(sel: Selector) -> list[str]:
     """Links inside a tags block of the article, or links to /tag/ pages there."""
-    scope = headline_scope(sel)
+    scope = headline_scope_element(sel)
     if scope is None:
         return []
-    nodes = scope.xpath(".//*[contains(@class,'tag') or contains(@id,'tag')]//a | .//a[contains(@href,'/tag/') "
-                        "or contains(@href,'/tags/') or @rel='tag']")
-    tags = [element_text(n.root) for n in nodes]
+    tags = [element_text(n) for n in _TAG_LINKS(scope)]
     return [t for t in dict.fromkeys(tags) if t and len(t) <= 60]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from pathlib import Path
@@ -63,7 +63,7 @@ class Profile:
     date_formats: tuple[str, ...] = field(default=())
     """strptime formats tried on the profile's own date texts before the general date parser."""
 
-    @property
+    @cached_property  # read for every date of every page
     def zone(self) -> timezone:
         sign = -1 if self.utc_offset.startswith("-") else 1
         hours, minutes = self.utc_offset[1:].split(":")
