@@ -200,7 +200,9 @@ def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime
         text = get_text()
         if not text:
             continue
-        parsed = site_date(text, base, profile, formats=layer in (Layer.PROFILE, Layer.LISTING))
+        # the listing card's date is read exactly as `--since` reads it
+        parsed = (card_date(text, base, profile) if layer is Layer.LISTING
+                  else site_date(text, base, profile, formats=layer is Layer.PROFILE))
         if parsed is None:
             problems.append(Problem(ProblemCode.UNPARSED_DATE, f"{kind}_at from {layer}: {text[:80]!r}"))
             continue
