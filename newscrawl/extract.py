@@ -7,20 +7,9 @@ from typing import Any
 
 from newscrawl.pages.article import ListingHint, extract_page
 from newscrawl.pages.text import decode_html
-from newscrawl.sites import Profile, load_profile, profile_for_url
+from newscrawl.sites import Profile, resolve_profile
 
-__all__ = ["ListingHint", "extract_article", "resolve_profile"]
-
-
-def resolve_profile(profile: Profile | str | None, url: str) -> Profile | None:
-    """A Profile from a Profile, a profile name or path, "auto" (match the URL's host), or None/"none"."""
-    if profile is None or isinstance(profile, Profile):
-        return profile
-    if profile in ("", "none", "generic"):
-        return None
-    if profile == "auto":
-        return profile_for_url(url)
-    return load_profile(profile)
+__all__ = ["ListingHint", "extract_article"]
 
 
 def extract_article(html: bytes | str, url: str, fetched_at: datetime | None = None,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from enum import Enum
 from typing import Any
+
+from newscrawl.pages.layers import Layer
 
 REPR_LIMIT = 300
 """Scrapy logs an item's repr when it is dropped or fails: a page body must never reach the log whole."""
@@ -20,6 +23,36 @@ class ShortRepr:
             parts.append(f"{f.name}={shown[:120] + '…' if len(shown) > 120 else shown}")
         text = f"{type(self).__name__}({', '.join(parts)})"
         return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "…)"
+
+
+class ProblemCode(str, Enum):
+    """Why an article is incomplete; the values are what `articles.problems` stores as `code`."""
+
+    NO_TITLE = "no_title"
+    NO_LEAD = "no_lead"
+    NO_BODY = "no_body"
+    NO_PUBLISHED_AT = "no_published_at"
+    UNPARSED_DATE = "unparsed_date"
+    """A layer offered a date text no parser could read; the detail names the field, the layer and the text."""
+    EXTRACTION_FAILED = "extraction_failed"
+    """The extractor raised; the article holds what its listing card said, the detail is the error."""
+    UNKNOWN = "unknown"
+    """Only written by migration 0009, for a stored sentence no newscrawl version built: the detail keeps it whole."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason an article is incomplete: a code to count and query by, a detail for people to read."""
+
+    code: ProblemCode
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """As stored in `articles.problems`: the detail is left out when there is none."""
+        return {"code": self.code.value} if self.detail is None else {"code": self.code.value, "detail": self.detail}
 
 
 @dataclass(repr=False)
@@ -88,9 +121,9 @@ class Article(ShortRepr, CarriesRawPage):
     script: str | None = None
     """"cyrl", "latn" or "mixed", detected from title, lead and body."""
     related: list[RelatedLink] = field(default_factory=list)
-    extraction: dict[str, str] = field(default_factory=dict)
+    extraction: dict[str, Layer] = field(default_factory=dict)
     """For each field, the layer that filled it: profile, json-ld, opengraph, meta, generic, listing."""
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     """Why the article is incomplete (missing lead, unparseable date, ...); empty when all is well."""
 
     etag: str | None = None
@@ -102,7 +135,9 @@ class Article(ShortRepr, CarriesRawPage):
         """The article's fields as plain data (the raw page left out)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["related"] = [vars(link).copy() for link in self.related]
-        data["tags"], data["extraction"], data["problems"] = list(self.tags), dict(self.extraction), list(self.problems)
+        data["tags"] = list(self.tags)
+        data["extraction"] = {name: Layer(layer).value for name, layer in self.extraction.items()}
+        data["problems"] = [problem.as_dict() for problem in self.problems]
         return data
 
 

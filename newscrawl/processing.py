@@ -26,8 +26,10 @@ from typing import Any
 
 from newscrawl.archive import Archive
 from newscrawl.errors import WORKER_DIED, exception_cause, one_line
-from newscrawl.items import SKIP_BODY_TOO_LONG, Article, FetchedArticle, MissingPage, NotModified, SkippedPage
+from newscrawl.items import SKIP_BODY_TOO_LONG, Article, FetchedArticle, MissingPage, NotModified, Problem, \
+    ProblemCode, SkippedPage
 from newscrawl.pages.article import extract_page
+from newscrawl.pages.layers import Layer
 from newscrawl.pages.text import content_type, decode_html
 from newscrawl.sites import Profile, load_profile_file
 from newscrawl.statkeys import WORKER_RESTARTS
@@ -100,8 +102,8 @@ def extract_fetched(item: FetchedArticle, profile: Profile | None) -> Extracted:
     except Exception as exc:  # keep what we know and say why
         error = one_line(exc)
         article = Article(url=page.final_url, title=hint.title, lead=hint.lead, fetched_at=page.fetched_at,
-                          extraction={"title": "listing"} if hint.title else {},
-                          problems=[f"extraction failed: {error}"])
+                          extraction={"title": Layer.LISTING} if hint.title else {},
+                          problems=[Problem(ProblemCode.EXTRACTION_FAILED, error)])
     article.etag, article.last_modified = item.etag, item.last_modified
     return Extracted(article, extraction_error=error)
 

@@ -54,10 +54,6 @@ def _is_cyrillic(ch: str) -> bool:
     return "\u0400" <= ch <= "\u052f"
 
 
-def _is_latin_letter(ch: str) -> bool:
-    return ch.isalpha() and (ch < "\u0250" or "\u1e00" <= ch <= "\u1eff")
-
-
 def _cased(piece: str, upper: bool, all_caps: bool) -> str:
     if not upper or not piece:
         return piece

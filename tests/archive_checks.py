@@ -43,7 +43,7 @@ def mismatches(con: sqlite3.Connection, base: str, expected: ExpectedArticle) ->
         "script": expected.script, "image_url": base + image if image and image.startswith("/") else image,
     }
     problems = json.loads(row["problems"])
-    if expected.published_text and not any(expected.published_text in p for p in problems):
+    if expected.published_text and not any(expected.published_text in p.get("detail", "") for p in problems):
         want["published_text"] = expected.published_text
     if _ago(row["published_text"]) and row["published_at"] and want["published_at"]:
         drift = datetime.fromisoformat(row["published_at"]) - datetime.fromisoformat(want["published_at"])

@@ -75,13 +75,14 @@ def test_bad_articles_are_reported_and_the_rest_archived(tmp_path, processes):
     untitled = rows["/kr/news/2025/11/15/no-title/"]
     assert untitled["title"] == "Сарлавҳасиз мақола ҳам бор"
     assert json.loads(untitled["extraction"])["title"] == "listing"
-    assert "no published found" in json.loads(untitled["problems"])
+    assert {"code": "no_published_at"} in json.loads(untitled["problems"])
     undated = rows["/kr/news/2025/11/15/no-date/"]
-    assert undated["published_at"] is None and "no published found" in json.loads(undated["problems"])
+    assert undated["published_at"] is None and {"code": "no_published_at"} in json.loads(undated["problems"])
     garbage = rows["/kr/news/2025/11/15/garbage-date/"]
     assert garbage["published_at"] == "2025-11-14T09:00:00+05:00"
     assert json.loads(garbage["extraction"])["published_at"] == "listing"
-    assert "unparseable published date (profile): '32.13.2025 99:99'" in json.loads(garbage["problems"])
+    assert {"code": "unparsed_date", "detail": "published_at from profile: '32.13.2025 99:99'"} \
+        in json.loads(garbage["problems"])
     crawl = con.execute("SELECT * FROM crawls").fetchone()
     assert crawl["errors"] == 2 and crawl["items_new"] == 4 and crawl["status"] == "ok"
     assert con.execute("SELECT status FROM missing_pages").fetchone()[0] == 404

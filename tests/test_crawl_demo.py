@@ -59,11 +59,12 @@ def test_incomplete_articles_say_why(demo_archive):
     rows = {r["url"].removeprefix(demo_archive.server.url): json.loads(r["problems"])
             for r in con.execute("SELECT url, problems FROM articles")}
     no_lead = [e.path for e in reachable(demo_archive) if e.lead is None]
-    assert no_lead and all("no lead found" in rows[p] for p in no_lead)
+    assert no_lead and all({"code": "no_lead"} in rows[p] for p in no_lead)
     garbage = [e for e in reachable(demo_archive) if e.published_text and e.published_at
-               and any(e.published_text in p for p in rows[e.path])]
+               and any(e.published_text in p.get("detail", "") for p in rows[e.path])]
     assert garbage, "the page with an unreadable date must record it"
-    assert all(any(p.startswith("unparseable published date (profile)") for p in rows[e.path]) for e in garbage)
+    assert all(any(p["code"] == "unparsed_date" and p["detail"].startswith("published_at from profile:")
+                   for p in rows[e.path]) for e in garbage)
 
 
 def test_raw_pages_kept_byte_for_byte(demo_archive):

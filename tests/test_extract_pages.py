@@ -157,15 +157,15 @@ def test_no_lead_page() -> None:
     article, truth = case("demo", "no-lead")
     assert truth.lead is None and article["lead"] is None
     assert "lead" not in article["extraction"]
-    assert "no lead found" in article["problems"]
+    assert {"code": "no_lead"} in article["problems"]
     assert paragraphs(article)[0] == truth.body[0]
 
 
 def test_garbage_date_is_a_problem_not_a_date() -> None:
     article, truth = case("demo", "garbage-date")
     assert article["published_at"] is None and article["published_text"] is None
-    assert any("Сана кўрсатилмаган" in p for p in article["problems"])
-    assert "no published found" in article["problems"]
+    assert any(p["code"] == "unparsed_date" and "Сана кўрсатилмаган" in p["detail"] for p in article["problems"])
+    assert {"code": "no_published_at"} in article["problems"]
 
 
 @pytest.mark.parametrize("name", ["garbage-date", "updated-only"])
@@ -349,4 +349,5 @@ def test_profile_time_zone_and_date_formats(tmp_path) -> None:
     assert article["related"][0]["published_at"] == "2025-11-15T00:15:00+03:00", "23:30 in Moscow is still the 15th"
     tashkent = extract_article(page, "http://demo.newscrawl.test/kr/news/2025/11/15/a/", fetched, profile="demo")
     assert tashkent["related"][0]["published_at"] == "2025-11-16T00:15:00+05:00"
-    assert any("unparseable published date (profile)" in p for p in tashkent["problems"])
+    assert any(p["code"] == "unparsed_date" and p["detail"].startswith("published_at from profile:")
+               for p in tashkent["problems"])

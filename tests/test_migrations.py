@@ -92,8 +92,8 @@ OLD_PROBLEMS = [
      [{"code": "no_title"}, {"code": "no_lead"}, {"code": "no_body"}, {"code": "no_published_at"}]),
     ('["unparseable published date (profile): \'Сана кўрсатилмаган\'", '
      '"unparseable modified date (json-ld): \'2025-13-45\'"]',
-     [{"code": "unparsed_date", "detail": "published date (profile): 'Сана кўрсатилмаган'"},
-      {"code": "unparsed_date", "detail": "modified date (json-ld): '2025-13-45'"}]),
+     [{"code": "unparsed_date", "detail": "published_at from profile: 'Сана кўрсатилмаган'"},
+      {"code": "unparsed_date", "detail": "modified_at from json-ld: '2025-13-45'"}]),
     ('["extraction failed: ValueError: bad markup: no closing tag"]',
      [{"code": "extraction_failed", "detail": "ValueError: bad markup: no closing tag"}]),
     ('["no lead found", "someone typed this"]',

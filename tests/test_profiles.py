@@ -50,7 +50,7 @@ def test_every_bundled_profile_loads() -> None:
 
 def test_demo_profile_values() -> None:
     demo = load_profile("demo")
-    assert demo.timezone == "+05:00" and demo.language == "uz"
+    assert demo.utc_offset == "+05:00" and demo.language == "uz"
     assert demo.categories["siyosat"] == "/kr/siyosat/" and demo.categories["siyosat-latn"] == "/oz/siyosat/"
     assert demo.article_url_pattern.search("/kr/news/2025/11/15/some-slug/")
     assert not demo.article_url_pattern.search("/kr/siyosat/?page=2")
@@ -297,7 +297,7 @@ def test_class_index_selects_what_the_xpath_selects() -> None:
     from parsel import Selector
 
     from newscrawl.demo.site import DEMO_NOW, demo_site
-    from newscrawl.sites import class_index, compiled, select
+    from newscrawl.pages.dom import class_index, compiled, select
 
     profile = load_profile("demo")
     selectors = {css for group in (profile.article.values(), profile.card.values()) for sels in group for css in sels}

@@ -14,7 +14,7 @@ from typing import Any
 
 MISSING_RE = re.compile(r"no (title|lead|body|published) found")
 MISSING_CODES = {"title": "no_title", "lead": "no_lead", "body": "no_body", "published": "no_published_at"}
-UNPARSEABLE_RE = re.compile(r"unparseable ((?:published|modified) date \(.*?\): .*)", re.DOTALL)
+UNPARSEABLE_RE = re.compile(r"unparseable (published|modified) date \((.*?)\): (.*)", re.DOTALL)
 FAILED_PREFIX = "extraction failed: "
 UNPARSED_DATE = "unparsed_date"
 EXTRACTION_FAILED = "extraction_failed"
@@ -27,7 +27,8 @@ def problem(text: str) -> dict[str, Any]:
     if found := MISSING_RE.fullmatch(text):
         return {"code": MISSING_CODES[found.group(1)]}
     if found := UNPARSEABLE_RE.fullmatch(text):
-        return {"code": UNPARSED_DATE, "detail": found.group(1)}
+        # the detail as the code of schema version 9 writes it: "published_at from profile: '...'"
+        return {"code": UNPARSED_DATE, "detail": f"{found.group(1)}_at from {found.group(2)}: {found.group(3)}"}
     if text.startswith(FAILED_PREFIX):
         return {"code": EXTRACTION_FAILED, "detail": text[len(FAILED_PREFIX):]}
     return {"code": UNKNOWN, "detail": text}

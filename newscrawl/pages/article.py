@@ -6,20 +6,23 @@ import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from parsel import Selector
 
-from newscrawl.dates import ParsedDate, parse_date_precise
-from newscrawl.items import Article, RelatedLink
+from newscrawl.dates import ParsedDate
+from newscrawl.items import Article, Problem, ProblemCode, RelatedLink
 from newscrawl.pages.body import extract_body
-from newscrawl.pages.cards import absolute_url, page_base
+from newscrawl.pages.cards import Card, absolute_url, page_base
+from newscrawl.pages.dom import class_index, drop_node, element_text, select, select_first_text
+from newscrawl.pages.layers import STRUCTURED, Layer
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
 from newscrawl.pages.generic import (breadcrumb_category, generic_author, generic_lead, generic_title, kicker_category,
                                      lead_image, tag_links, visible_date_text)
 from newscrawl.pages.related import related_cards
-from newscrawl.pages.text import block_paragraphs, collapse, strip_label
-from newscrawl.sites import Profile, class_index, element_text, select, select_first_text
+from newscrawl.pages.sitedates import card_date, site_date
+from newscrawl.pages.text import block_paragraphs, strip_label, without_leading_repeats
+from newscrawl.sites import Profile
 from newscrawl.translit import detect_script
 from newscrawl.urls import article_url
 
@@ -30,6 +33,11 @@ MODIFIED_NAMES = ("dc.date.modified", "article.updated", "datemodified", "last-m
 RUSSIAN_ONLY = re.compile(r"[ыщэъ]", re.IGNORECASE)
 UZBEK_ONLY = re.compile(r"[ўқғҳ]", re.IGNORECASE)
 LATIN_UZBEK = re.compile(r"[oOgG][ʻ‘'’`]|\b(va|bilan|uchun|haqida|yil|boʻyicha)\b")
+# Fields every article should have, and the problem recorded when one is missing.
+REQUIRED = {"title": ProblemCode.NO_TITLE, "lead": ProblemCode.NO_LEAD, "body": ProblemCode.NO_BODY,
+            "published_at": ProblemCode.NO_PUBLISHED_AT}
+
+
 @dataclass
 class ListingHint:
     """What the card that linked to this article said about it (used only where the page says nothing)."""
@@ -45,17 +53,17 @@ class _Fields:
     """Collects field values with the layer that gave each."""
 
     def __init__(self) -> None:
-        self.values: dict[str, object] = {}
-        self.sources: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+        self.sources: dict[str, Layer] = {}
 
-    def offer(self, name: str, layer: str, value: object) -> bool:
+    def offer(self, name: str, layer: Layer, value: object) -> bool:
         if name in self.values or value in (None, "", []):
             return name in self.values
         self.values[name] = value
         self.sources[name] = layer
         return True
 
-    def first(self, name: str, candidates: list[tuple[str, Callable[[], object]]]) -> None:
+    def first(self, name: str, candidates: list[tuple[Layer, Callable[[], object]]]) -> None:
         for layer, get in candidates:
             if self.offer(name, layer, get()):
                 return
@@ -77,51 +85,55 @@ def _extract_page(sel: Selector, html: str, url: str, fetched_at: datetime | Non
     ld = md.jsonld
     prof = profile.article if profile else {}
     f = _Fields()
-    problems: list[str] = []
+    problems: list[Problem] = []
 
     def psel(key: str) -> str | None:
         return select_first_text(sel, prof.get(key, ())) if profile else None
 
-    f.first("title", [("profile", lambda: psel("title")), ("json-ld", lambda: jsonld_text(ld.get("headline"))),
-                      ("opengraph", lambda: md.og_first("og:title")), ("generic", lambda: generic_title(sel, md)),
-                      ("listing", lambda: hint.title if hint else None)])
+    f.first("title", [(Layer.PROFILE, lambda: psel("title")),
+                      (Layer.JSON_LD, lambda: jsonld_text(ld.get("headline"))),
+                      (Layer.OPENGRAPH, lambda: md.og_first("og:title")),
+                      (Layer.GENERIC, lambda: generic_title(sel, md)),
+                      (Layer.LISTING, lambda: hint.title if hint else None)])
     title = f.values.get("title")
-    f.first("lead", [("profile", lambda: psel("lead")), ("json-ld", lambda: jsonld_text(ld.get("description"))),
-                     ("opengraph", lambda: md.og_first("og:description")),
-                     ("meta", lambda: md.meta.get("description")), ("generic", lambda: generic_lead(sel)),
-                     ("listing", lambda: hint.lead if hint else None)])
+    f.first("lead", [(Layer.PROFILE, lambda: psel("lead")),
+                     (Layer.JSON_LD, lambda: jsonld_text(ld.get("description"))),
+                     (Layer.OPENGRAPH, lambda: md.og_first("og:description")),
+                     (Layer.META, lambda: md.meta.get("description")), (Layer.GENERIC, lambda: generic_lead(sel)),
+                     (Layer.LISTING, lambda: hint.lead if hint else None)])
     _dates(f, "published", sel, md, fetched, profile, psel("published"), problems, hint)
     _dates(f, "modified", sel, md, fetched, profile, psel("modified"), problems, None)
-    f.first("author", [("profile", lambda: strip_label(psel("author"))),
-                       ("json-ld", lambda: jsonld_text(ld.get("author"))),
-                       ("opengraph", lambda: _not_url(md.og_first("article:author"))),
-                       ("meta", lambda: _not_url(md.meta.get("author"))), ("generic", lambda: generic_author(sel))])
-    f.first("image_url", [("profile", lambda: absolute_url(base, psel("image"))),
-                          ("json-ld", lambda: absolute_url(base, _image(ld.get("image")))),
-                          ("opengraph", lambda: absolute_url(base, md.og_first("og:image"))),
-                          ("generic", lambda: absolute_url(base, lead_image(sel)))])
-    f.first("category", [("profile", lambda: psel("category")),
-                         ("json-ld", lambda: jsonld_text(ld.get("articleSection"))),
-                         ("opengraph", lambda: md.og_first("article:section")),
-                         ("generic", lambda: breadcrumb_category(sel, title) or kicker_category(sel)),
-                         ("listing", lambda: hint.category if hint else None)])
-    f.first("tags", [("profile", lambda: _profile_tags(sel, prof.get("tags", ()))),
-                     ("json-ld", lambda: jsonld_list(ld.get("keywords"))),
-                     ("opengraph", lambda: md.og.get("article:tag", [])),
-                     ("meta", lambda: jsonld_list(md.meta.get("keywords") or md.meta.get("news_keywords"))),
-                     ("generic", lambda: tag_links(sel))])
-    f.first("canonical_url", [("profile", lambda: article_url(base, psel("canonical"))),
-                              ("meta", lambda: article_url(base, md.canonical)), ("generic", lambda: url)])
+    f.first("author", [(Layer.PROFILE, lambda: strip_label(psel("author"))),
+                       (Layer.JSON_LD, lambda: jsonld_text(ld.get("author"))),
+                       (Layer.OPENGRAPH, lambda: _not_url(md.og_first("article:author"))),
+                       (Layer.META, lambda: _not_url(md.meta.get("author"))),
+                       (Layer.GENERIC, lambda: generic_author(sel))])
+    f.first("image_url", [(Layer.PROFILE, lambda: absolute_url(base, psel("image"))),
+                          (Layer.JSON_LD, lambda: absolute_url(base, _image(ld.get("image")))),
+                          (Layer.OPENGRAPH, lambda: absolute_url(base, md.og_first("og:image"))),
+                          (Layer.GENERIC, lambda: absolute_url(base, lead_image(sel)))])
+    f.first("category", [(Layer.PROFILE, lambda: psel("category")),
+                         (Layer.JSON_LD, lambda: jsonld_text(ld.get("articleSection"))),
+                         (Layer.OPENGRAPH, lambda: md.og_first("article:section")),
+                         (Layer.GENERIC, lambda: breadcrumb_category(sel, title) or kicker_category(sel)),
+                         (Layer.LISTING, lambda: hint.category if hint else None)])
+    f.first("tags", [(Layer.PROFILE, lambda: _profile_tags(sel, prof.get("tags", ()))),
+                     (Layer.JSON_LD, lambda: jsonld_list(ld.get("keywords"))),
+                     (Layer.OPENGRAPH, lambda: md.og.get("article:tag", [])),
+                     (Layer.META, lambda: jsonld_list(md.meta.get("keywords") or md.meta.get("news_keywords"))),
+                     (Layer.GENERIC, lambda: tag_links(sel))])
+    f.first("canonical_url", [(Layer.PROFILE, lambda: article_url(base, psel("canonical"))),
+                              (Layer.META, lambda: article_url(base, md.canonical)), (Layer.GENERIC, lambda: url)])
     lead = f.values.get("lead")
-    f.first("body", [("profile", lambda: _profile_body(sel, profile)),
-                     ("generic", lambda: extract_body(html, url, tree=sel.root, title=title, lead=lead))])
-    body = _without_lead(f.values.get("body") or [], title, lead)
+    f.first("body", [(Layer.PROFILE, lambda: _profile_body(sel, profile)),
+                     (Layer.GENERIC, lambda: extract_body(html, url, tree=sel.root, title=title, lead=lead))])
+    body = without_leading_repeats(f.values.get("body") or [], [title, lead])
     f.values["body"] = "\n\n".join(body) if body else None
     if not body:
         f.sources.pop("body", None)
-    f.first("language", [("meta", lambda: _language_code(md.html_lang or jsonld_text(ld.get("inLanguage"))
+    f.first("language", [(Layer.META, lambda: _language_code(md.html_lang or jsonld_text(ld.get("inLanguage"))
                                                           or md.og_first("og:locale"))),
-                         ("generic", lambda: _guess_language(" ".join(filter(None, [title, lead, *body[:3]]))))])
+                         (Layer.GENERIC, lambda: _guess_language(" ".join(filter(None, [title, lead, *body[:3]]))))])
     text = " ".join(filter(None, [title, lead, f.values.get("body")]))
     related, related_layer = related_cards(sel, base, url, profile)
     article = Article(
@@ -148,7 +160,7 @@ def _extract_page(sel: Selector, html: str, url: str, fetched_at: datetime | Non
             setattr(article, f"{kind}_text", f.values.get(f"{kind}_text"))
     if article.published_at:
         article.published_precision = f.values["published_at"].precision
-        if f.sources["published_at"] in ("json-ld", "opengraph", "meta"):
+        if f.sources["published_at"] in STRUCTURED:
             article.published_text = (_printed_date(sel, f.values["published_at"], fetched, profile)
                                       or article.published_text)
     if article.modified_at and article.published_at and \
@@ -166,49 +178,37 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _dates(f: _Fields, kind: str, sel: Selector, md: Metadata, fetched: datetime, profile: Profile | None,
-           profile_text: str | None, problems: list[str], hint: ListingHint | None) -> None:
+           profile_text: str | None, problems: list[Problem], hint: ListingHint | None) -> None:
     """Fill <kind>_at (a ParsedDate) and <kind>_text from the first layer that gives a parseable date."""
     ld_key = "datePublished" if kind == "published" else "dateModified"
     og_keys = PUBLISHED_META if kind == "published" else ("article:modified_time", "og:updated_time")
     names = PUBLISHED_NAMES if kind == "published" else MODIFIED_NAMES
-    candidates: list[tuple[str, Callable[[], str | None], datetime]] = [
-        ("profile", lambda: profile_text, fetched),
-        ("json-ld", lambda: jsonld_text(md.jsonld.get(ld_key)), fetched),
-        *[("opengraph", lambda k=k: md.og_first(k), fetched) for k in og_keys],
-        *[("meta", lambda n=n: md.meta.get(n), fetched) for n in names],
+    candidates: list[tuple[Layer, Callable[[], str | None], datetime]] = [
+        (Layer.PROFILE, lambda: profile_text, fetched),
+        (Layer.JSON_LD, lambda: jsonld_text(md.jsonld.get(ld_key)), fetched),
+        *[(Layer.OPENGRAPH, lambda k=k: md.og_first(k), fetched) for k in og_keys],
+        *[(Layer.META, lambda n=n: md.meta.get(n), fetched) for n in names],
     ]
     if kind == "published":
-        candidates.append(("meta", lambda: md.time_datetime[0] if md.time_datetime else None, fetched))
-        candidates.append(("generic", lambda: visible_date_text(sel), fetched))
+        candidates.append((Layer.META, lambda: md.time_datetime[0] if md.time_datetime else None, fetched))
+        candidates.append((Layer.GENERIC, lambda: visible_date_text(sel), fetched))
         if hint and hint.time_text:
-            candidates.append(("listing", lambda: hint.time_text, _aware(hint.fetched_at or fetched)))
+            candidates.append((Layer.LISTING, lambda: hint.time_text, _aware(hint.fetched_at or fetched)))
     else:
-        candidates.append(("generic", lambda: visible_date_text(sel, updated=True), fetched))
+        candidates.append((Layer.GENERIC, lambda: visible_date_text(sel, updated=True), fetched))
     for layer, get_text, base in candidates:
         text = get_text()
         if not text:
             continue
-        parsed = site_date(text, base, profile, formats=layer in ("profile", "listing"))
+        # the listing card's date is read exactly as `--since` reads it
+        parsed = (card_date(text, base, profile) if layer is Layer.LISTING
+                  else site_date(text, base, profile, formats=layer is Layer.PROFILE))
         if parsed is None:
-            problems.append(f"unparseable {kind} date ({layer}): {text[:80]!r}")
+            problems.append(Problem(ProblemCode.UNPARSED_DATE, f"{kind}_at from {layer}: {text[:80]!r}"))
             continue
         f.offer(f"{kind}_at", layer, parsed)
         f.values[f"{kind}_text"] = text
         return
-
-
-def site_date(text: str, base: datetime, profile: Profile | None, formats: bool = False) -> ParsedDate | None:
-    """A date printed on the site: the profile's own strptime formats first (when asked), then parse_date
-    in the profile's time zone (Tashkent without a profile)."""
-    zone = profile.zone if profile else None
-    for fmt in profile.date_formats if profile and formats else ():
-        try:
-            value = datetime.strptime(text.strip(), fmt)
-        except ValueError:
-            continue
-        precision = "second" if "%S" in fmt else "minute" if "%M" in fmt else "day"
-        return ParsedDate(value.replace(tzinfo=value.tzinfo or zone), precision)
-    return parse_date_precise(text, base, zone)
 
 
 def _printed_date(sel: Selector, parsed: ParsedDate, fetched: datetime, profile: Profile | None) -> str | None:
@@ -252,33 +252,11 @@ def _profile_body(sel: Selector, profile: Profile | None) -> list[str]:
         element = copy.deepcopy(nodes[0])
         for exclude in profile.body_exclude:
             for node in select(element, exclude):
-                _drop(node)
+                drop_node(node)
         paragraphs = block_paragraphs(element)
         if paragraphs:
             return paragraphs
     return []
-
-
-def _drop(element: object) -> None:
-    parent = element.getparent()
-    if parent is None:
-        return
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
-
-
-def _without_lead(body: list[str], title: str | None, lead: str | None) -> list[str]:
-    """Drop leading paragraphs that repeat the headline or the lead."""
-    skip = {collapse(t) for t in (title, lead) if t}
-    start = 0
-    while start < len(body) and collapse(body[start]) in skip:
-        start += 1
-    return body[start:]
 
 
 def _language_code(value: str | None) -> str | None:
@@ -299,15 +277,15 @@ def _guess_language(text: str) -> str | None:
     return "uz" if script in ("cyrl", "mixed") else None
 
 
-def _related_link(card, position: int, fetched: datetime, profile: Profile | None) -> RelatedLink:
-    parsed = site_date(card.time_text, fetched, profile, formats=True) if card.time_text else None
+def _related_link(card: Card, position: int, fetched: datetime, profile: Profile | None) -> RelatedLink:
+    parsed = card_date(card.time_text, fetched, profile)
     return RelatedLink(url=card.url, title=card.title, category=card.category, published_text=card.time_text,
                        published_at=parsed.value.isoformat() if parsed else None,
                        published_precision=parsed.precision if parsed else None, lead=card.lead,
                        image_url=card.image_url, position=position)
 
 
-def _note_missing(article: Article, problems: list[str]) -> None:
-    for name in ("title", "lead", "body", "published_at"):
+def _note_missing(article: Article, problems: list[Problem]) -> None:
+    for name, code in REQUIRED.items():
         if not getattr(article, name):
-            problems.append(f"no {name.removesuffix('_at')} found")
+            problems.append(Problem(code))

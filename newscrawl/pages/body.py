@@ -18,6 +18,7 @@ from newscrawl.dates import parse_date_precise
 from newscrawl.pages.body_dom import analyse, is_boilerplate_text
 from newscrawl.pages.body_trafilatura import trafilatura_paragraphs
 from newscrawl.pages.generic import TITLE_SEPARATORS
+from newscrawl.pages.text import without_leading_repeats
 
 # A fast answer shorter than this (characters) is checked with trafilatura's full comparison...
 SHORT_BODY = 1000
@@ -106,13 +107,6 @@ def _parse(html: str) -> lxml.html.HtmlElement | None:
             return None
 
 
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def _key(text: str) -> str:
-    return _NON_WORD.sub(" ", text).strip().casefold()
-
-
 def _page_headlines(html: str, tree: lxml.html.HtmlElement | None) -> list[str]:
     """The page's <title> and first <h1> texts, for callers that did not say what the headline is."""
     if tree is not None:
@@ -134,8 +128,4 @@ def _is_dateline(text: str) -> bool:
 
 def _drop_repeats(paragraphs: list[str], headlines: list[str], lead: str | None) -> list[str]:
     """Drop leading paragraphs that repeat the headline or the standfirst, or are the dateline."""
-    skip = {_key(t) for t in (*headlines, lead) if t and _key(t)}
-    out = list(paragraphs)
-    while out and (_key(out[0]) in skip or _is_dateline(out[0])):
-        out.pop(0)
-    return out
+    return without_leading_repeats(paragraphs, [*headlines, lead], also=_is_dateline)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import lxml.html
-from lxml import etree
+
+from newscrawl.pages.dom import drop_node
+from newscrawl.pages.text import Block, collapse, split_blocks
 
 # Elements whose content is never article text.
 _DROP_TAGS = {
@@ -14,16 +15,8 @@ _DROP_TAGS = {
     "video", "audio", "map", "button", "select", "textarea", "input", "label", "option",
     "nav", "aside", "footer", "figure", "figcaption", "picture", "dialog", "menu",
 }
-# Elements that end a paragraph.
-_BLOCK_TAGS = {
-    "p", "div", "section", "article", "main", "header", "li", "ul", "ol", "dl", "dt", "dd",
-    "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tbody", "thead", "tfoot",
-    "tr", "td", "th", "caption", "hr", "address", "center", "body", "html", "details", "summary",
-    "fieldset", "legend", "hgroup", "form",
-}
 # Blocks that are paragraphs of their parent container rather than containers themselves.
 _LEAF_TAGS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "address"}
-_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 _NEGATIVE_TOKENS = (
     "share", "sharing", "social", "related", "comment", "footer", "nav", "navbar", "navigation",
@@ -42,7 +35,6 @@ _POSITIVE = frozenset(("article", "body", "content", "entry", "main", "post", "t
                        "blog", "prose", "richtext"))
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 # Short lines that announce or are boilerplate (follow us, related, most read, ...), multilingual.
@@ -73,75 +65,6 @@ CLIMB_GAIN = 0.25
 CLIMB_PURITY = 0.8
 
 
-@dataclass
-class Block:
-    """A run of text between paragraph boundaries, with the element that owns it."""
-
-    text: str
-    owner: lxml.html.HtmlElement
-    link_chars: int
-    position: int
-    heading: bool = False
-
-    @property
-    def link_density(self) -> float:
-        return self.link_chars / max(1, len(self.text))
-
-
-class _Segmenter:
-    """Accumulates inline text and cuts it into blocks at block-level tags and ``<br>``."""
-
-    def __init__(self) -> None:
-        self.blocks: list[Block] = []
-        self.parts: list[str] = []
-        self.link_chars = 0
-        self.owner: lxml.html.HtmlElement | None = None
-
-    def flush(self) -> None:
-        text = _SPACE.sub(" ", "".join(self.parts)).strip()
-        if text and self.owner is not None:
-            self.blocks.append(Block(text, self.owner, min(self.link_chars, len(text)),
-                                     len(self.blocks), self.owner.tag in _HEADING_TAGS))
-        self.parts, self.link_chars, self.owner = [], 0, None
-
-    def add(self, text: str | None, in_link: bool, owner: lxml.html.HtmlElement) -> None:
-        if not text:
-            return
-        if self.owner is None:
-            if not text.strip():
-                return
-            self.owner = owner
-        self.parts.append(text)
-        if in_link:
-            self.link_chars += len(text.strip())
-
-    def run(self, scope: lxml.html.HtmlElement) -> list[Block]:
-        owners = [scope]
-        links = 0
-        for event, el in etree.iterwalk(scope, events=("start", "end")):
-            tag = el.tag if isinstance(el.tag, str) else ""
-            if event == "start":
-                if tag == "br":
-                    self.flush()
-                elif tag in _BLOCK_TAGS:
-                    self.flush()
-                    owners.append(el)
-                if tag == "a":
-                    links += 1
-                if tag and tag != "br":
-                    self.add(el.text, links > 0, owners[-1])
-                continue
-            if tag in _BLOCK_TAGS:
-                self.flush()
-                owners.pop()
-            if tag == "a":
-                links -= 1
-            if el is not scope:
-                self.add(el.tail, links > 0, owners[-1])
-        self.flush()
-        return self.blocks
-
-
 def _tokens(el: lxml.html.HtmlElement) -> list[str]:
     raw = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
     return [t for t in _TOKEN_SPLIT.split(_CAMEL.sub("-", raw).lower()) if t]
@@ -161,16 +84,12 @@ def clean(root: lxml.html.HtmlElement) -> None:
     doomed = [el for el in root.iter() if not isinstance(el.tag, str)
               or el.tag in _DROP_TAGS or (el.tag not in ("body", "html") and _hidden(el))]
     for el in doomed:
-        _remove(el)
+        drop_node(el)
     for el in root.iter("time"):
         parent = el.getparent()
-        if parent is not None and _norm(parent.text_content()) == _norm(el.text_content()):
+        if parent is not None and collapse(parent.text_content()) == collapse(el.text_content()):
             parent.text = (parent.text or "") + " "
-            _remove(el)
-
-
-def _norm(text: str | None) -> str:
-    return _SPACE.sub(" ", text or "").strip()
+            drop_node(el)
 
 
 def _hidden(el: lxml.html.HtmlElement) -> bool:
@@ -178,27 +97,11 @@ def _hidden(el: lxml.html.HtmlElement) -> bool:
             or bool(_HIDDEN_STYLE.search(el.get("style", ""))))
 
 
-def _remove(el: lxml.html.HtmlElement) -> None:
-    """Drop an element but keep its tail text."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    tail = el.tail
-    if tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(el)
-
-
-
 def segment(root: lxml.html.HtmlElement) -> list[Block]:
     """Split a cleaned tree into text blocks in document order."""
     body = root.find("body")
     scope = body if body is not None else root
-    return _Segmenter().run(scope)
+    return split_blocks(scope)
 
 
 def _is_good(block: Block) -> bool:

@@ -11,7 +11,8 @@ from lxml import etree
 from parsel import Selector
 
 from newscrawl.dates import parse_date_precise
-from newscrawl.sites import Profile, node_text, select, select_first_text
+from newscrawl.pages.dom import node_text, select, select_first_text
+from newscrawl.sites import Profile
 from newscrawl.urls import absolute_url as absolute_url, article_url as article_url  # used here, re-exported
 
 NON_ARTICLE_PATH = re.compile(

@@ -10,7 +10,7 @@ from parsel import Selector
 from newscrawl.dates import parse_date_precise
 from newscrawl.pages.metadata import Metadata
 from newscrawl.pages.text import collapse, strip_label
-from newscrawl.sites import element_text, node_text, select_first_text
+from newscrawl.pages.dom import element_text, node_text, select_first_text
 
 LEAD_CLASSES = ("lead", "intro", "standfirst", "summary", "excerpt", "anons", "subtitle", "description", "dek")
 BREADCRUMB = ("[class*=breadcrumb] a", "[class*=breadcrumb] li", "nav[aria-label*=readcrumb] a")
@@ -20,25 +20,6 @@ CARD_WORDS = ("card", "related", "other", "most", "popular", "sidebar", "list", 
 SKIPPED_TAGS = {"a", "script", "style", "nav", "aside", "footer", "noscript", "template"}
 CARD_CLASSES = " or ".join(f"contains(@class,'{w}') or contains(@id,'{w}')" for w in CARD_WORDS)
 UPDATED_LABEL = re.compile(r"^\s*(янгиланди|yangilandi|обновлено|изменено|updated|modified)", re.IGNORECASE)
-
-
-def headline_scope(sel: Selector) -> Selector | None:
-    """The part of the page that belongs to the headline: its <article>, else its parent and grandparent."""
-    h1 = sel.xpath("(//h1)[1]")
-    if not h1:
-        return None
-    article = h1.xpath("ancestor::article[1]")
-    if article:
-        return article[0]
-    scope = h1[0]
-    for _ in range(2):
-        parent = scope.xpath("..")
-        if not parent or parent[0].root.tag in ("body", "html"):
-            break
-        scope = parent[0]
-    return scope
-
-
 _FIRST_H1 = etree.XPath("(//h1)[1]")
 _ARTICLE_ANCESTOR = etree.XPath("ancestor::article[1]")
 _TAG_LINKS = etree.XPath(".//*[contains(@class,'tag') or contains(@id,'tag')]//a | .//a[contains(@href,'/tag/') "
@@ -46,7 +27,8 @@ _TAG_LINKS = etree.XPath(".//*[contains(@class,'tag') or contains(@id,'tag')]//a
 
 
 def headline_scope_element(sel: Selector) -> etree._Element | None:
-    """headline_scope as an lxml element, with compiled XPaths (it runs on every page, profile or not)."""
+    """The part of the page that belongs to the headline: its <article>, else its parent and grandparent
+    (compiled XPaths: it runs on every page, profile or not)."""
     h1 = _FIRST_H1(sel.root)
     if not h1:
         return None
@@ -60,6 +42,12 @@ def headline_scope_element(sel: Selector) -> etree._Element | None:
             break
         scope = parent
     return scope
+
+
+def headline_scope(sel: Selector) -> Selector | None:
+    """headline_scope_element as a Selector, for the fallbacks that query it with XPath."""
+    scope = headline_scope_element(sel)
+    return None if scope is None else Selector(root=scope, type="html")
 
 
 def outside_cards(xpath: str) -> str:
@@ -84,7 +72,7 @@ def visible_date_text(sel: Selector, updated: bool = False) -> str | None:
     return None
 
 
-def short_texts(element: object) -> list[str]:
+def short_texts(element: etree._Element) -> list[str]:
     """Short text runs of an element, in document order, skipping links, scripts, navigation and card blocks."""
     found: list[str] = []
 
@@ -94,7 +82,7 @@ def short_texts(element: object) -> list[str]:
             if len(text) <= MAX_DATE_TEXT:
                 found.append(text)
 
-    def walk(node: object) -> None:
+    def walk(node: etree._Element) -> None:
         keep(node.text)
         for child in node:
             tag = child.tag if isinstance(child.tag, str) else ""

@@ -9,7 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 from parsel import Selector
 
 from newscrawl.pages.cards import Card, absolute_url, generic_cards, page_base, profile_cards, same_site
-from newscrawl.sites import Profile, select, select_first_text
+from newscrawl.pages.dom import select, select_first_text
+from newscrawl.pages.layers import Layer
+from newscrawl.sites import Profile
 
 NEXT_WORDS = re.compile(r"^(кейинги|keyingi|далее|следующая|вперёд|вперед|next|older|»|›|→|>>)\b|^[»›→]$|"
                         r"(кейинги|keyingi|далее|следующая|next)\s*[»›→>]?$", re.IGNORECASE)
@@ -24,8 +26,8 @@ class ListingPage:
     cards: list[Card]
     next_url: str | None
     feeds: list[str] = field(default_factory=list)
-    source: str = "generic"
-    """"profile" when the profile's card selectors found the cards, else "generic"."""
+    source: Layer = Layer.GENERIC
+    """PROFILE when the profile's card selectors found the cards, else GENERIC."""
     more_cards: bool = False
     """The page had more than max_cards cards; `cards` holds the first ones."""
 
@@ -44,12 +46,12 @@ def parse_listing(html: str | Selector, url: str, profile: Profile | None = None
     sel = html if isinstance(html, Selector) else Selector(text=html)
     base = page_base(sel, url)
     cards: list[Card] = []
-    source = "generic"
+    source = Layer.GENERIC
     if profile is not None:
         cards = profile_cards(sel, base, profile.listing_cards, profile)
         if profile.article_url_pattern is not None:
             cards = [c for c in cards if profile.article_url_pattern.search(c.url)]
-        source = "profile" if cards else "generic"
+        source = Layer.PROFILE if cards else Layer.GENERIC
     if not cards:
         # One card past the cap tells that the page had more.
         cards = generic_cards(main_content(sel), base, url, None if max_cards is None else max_cards + 1)

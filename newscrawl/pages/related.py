@@ -7,6 +7,7 @@ import re
 from parsel import Selector
 
 from newscrawl.pages.cards import Card, generic_cards, profile_cards
+from newscrawl.pages.layers import Layer
 from newscrawl.sites import Profile
 
 RELATED_HEADING = re.compile(
@@ -18,19 +19,19 @@ RELATED_HEADING = re.compile(
 HEADINGS = "//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong or self::span or self::div]"
 
 
-def related_cards(sel: Selector, base: str, page_url: str, profile: Profile | None) -> tuple[list[Card], str | None]:
-    """The related cards and the layer that found them ("profile" or "generic")."""
+def related_cards(sel: Selector, base: str, page_url: str, profile: Profile | None) -> tuple[list[Card], Layer | None]:
+    """The related cards and the layer that found them (profile or generic)."""
     if profile is not None and profile.related_cards:
         cards = profile_cards(sel, base, profile.related_cards, profile)
         if cards:
-            return cards, "profile"
+            return cards, Layer.PROFILE
     blocks = [cards for cards in (_cards_under(heading, base, page_url) for heading in sel.xpath(HEADINGS)) if cards]
     if not blocks:
         return [], None
     # An inline "read also" box inside the story holds a link or two; the page's list of other stories holds
     # more and comes after the story. The fullest block wins, the later one on a tie.
     best = max(range(len(blocks)), key=lambda i: (len(blocks[i]), i))
-    return blocks[best], "generic"
+    return blocks[best], Layer.GENERIC
 
 
 def _cards_under(heading: Selector, base: str, page_url: str) -> list[Card]:

@@ -1,16 +1,27 @@
-"""Text helpers shared by the extractors: decoding bytes, paragraphs of a block, label stripping."""
+"""Text helpers shared by the extractors: decoding bytes, splitting paragraphs, dropping repeated leads,
+label stripping."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from charset_normalizer import from_bytes
+from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
 
-BLOCK_TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dd", "dt", "td"}
-CONTAINER_TAGS = {"div", "section", "article", "blockquote", "ul", "ol", "main", "span", "font", "center", "dl",
-                  "table", "tbody", "tr", "figure"}
+# Elements that end a paragraph.
+BLOCK_TAGS = {
+    "p", "div", "section", "article", "main", "header", "li", "ul", "ol", "dl", "dt", "dd",
+    "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tbody", "thead", "tfoot",
+    "tr", "td", "th", "caption", "hr", "address", "center", "body", "html", "details", "summary",
+    "fieldset", "legend", "hgroup", "form",
+}
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_SPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[\W_]+")
 AUTHOR_LABEL = re.compile(r"^\s*(муаллиф|muallif|автор|author|by|матн|matn|текст|text)\s*[:\-–—]?\s*", re.IGNORECASE)
 
 
@@ -46,45 +57,100 @@ def strip_label(text: str | None) -> str | None:
     return collapse(AUTHOR_LABEL.sub("", text, count=1))
 
 
-def block_paragraphs(element: lxml_html.HtmlElement) -> list[str]:
-    """Paragraphs of a block element: one per <p>/<li>/heading, loose text and <br>-separated runs kept apart."""
-    paragraphs: list[str] = []
-    run: list[str] = []
+@dataclass
+class Block:
+    """A run of text between paragraph boundaries, with the element that owns it."""
 
-    def flush() -> None:
-        text = collapse("".join(run))
-        run.clear()
-        if text:
-            paragraphs.append(text)
+    text: str
+    owner: lxml_html.HtmlElement
+    link_chars: int
+    position: int
+    heading: bool = False
 
-    def walk(node: lxml_html.HtmlElement) -> None:
-        if node.text:
-            run.append(node.text)
-        for child in node:
-            if not isinstance(child.tag, str):
-                if child.tail:
-                    run.append(child.tail)
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / max(1, len(self.text))
+
+
+class _Segmenter:
+    """Accumulates inline text and cuts it into blocks at block-level tags and ``<br>``."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.owner: lxml_html.HtmlElement | None = None
+
+    def flush(self) -> None:
+        text = _SPACE.sub(" ", "".join(self.parts)).strip()
+        if text and self.owner is not None:
+            self.blocks.append(Block(text, self.owner, min(self.link_chars, len(text)),
+                                     len(self.blocks), self.owner.tag in HEADING_TAGS))
+        self.parts, self.link_chars, self.owner = [], 0, None
+
+    def add(self, text: str | None, in_link: bool, owner: lxml_html.HtmlElement) -> None:
+        if not text:
+            return
+        if self.owner is None:
+            if not text.strip():
+                return
+            self.owner = owner
+        self.parts.append(text)
+        if in_link:
+            self.link_chars += len(text.strip())
+
+    def run(self, scope: lxml_html.HtmlElement) -> list[Block]:
+        owners = [scope]
+        links = 0
+        for event, el in etree.iterwalk(scope, events=("start", "end")):
+            tag = el.tag if isinstance(el.tag, str) else ""
+            if event == "start":
+                if tag == "br":
+                    self.flush()
+                elif tag in BLOCK_TAGS:
+                    self.flush()
+                    owners.append(el)
+                if tag == "a":
+                    links += 1
+                if tag and tag != "br":
+                    self.add(el.text, links > 0, owners[-1])
                 continue
-            tag = child.tag.lower()
-            if tag == "br":
-                flush()
-            elif tag in BLOCK_TAGS:
-                flush()
-                run.append(child.text_content())
-                flush()
-            elif tag in CONTAINER_TAGS and _has_blocks(child):
-                flush()
-                walk(child)
-                flush()
-            else:
-                run.append(child.text_content())
-            if child.tail:
-                run.append(child.tail)
-
-    walk(element)
-    flush()
-    return paragraphs
+            if tag in BLOCK_TAGS:
+                self.flush()
+                owners.pop()
+            if tag == "a":
+                links -= 1
+            if el is not scope:
+                self.add(el.tail, links > 0, owners[-1])
+        self.flush()
+        return self.blocks
 
 
-def _has_blocks(node: lxml_html.HtmlElement) -> bool:
-    return any(isinstance(c.tag, str) and c.tag.lower() in BLOCK_TAGS | CONTAINER_TAGS | {"br"} for c in node.iterdescendants())
+def split_blocks(scope: lxml_html.HtmlElement) -> list[Block]:
+    """The text blocks of an element in document order: a paragraph ends at every block-level tag and <br>,
+    inline markup (links, emphasis, spans) stays inside its paragraph. The one paragraph splitter: profile
+    bodies and the generic DOM scorer cut the same markup the same way."""
+    return _Segmenter().run(scope)
+
+
+def block_paragraphs(element: lxml_html.HtmlElement) -> list[str]:
+    """Paragraphs of a block element, whitespace collapsed."""
+    return [block.text for block in split_blocks(element)]
+
+
+def comparable(text: str) -> str:
+    """A paragraph reduced to its words, casefolded: the headline, the standfirst and a body paragraph that
+    repeats them compare equal whatever their punctuation, spacing or case."""
+    return _NON_WORD.sub(" ", text).strip().casefold()
+
+
+def without_leading_repeats(paragraphs: list[str], repeats: Iterable[str | None],
+                            also: Callable[[str], bool] | None = None) -> list[str]:
+    """Drop the leading paragraphs that repeat one of `repeats` (the headline, the standfirst), or that
+    `also` says belong before the story (a dateline). The one lead normaliser of profile and generic bodies."""
+    keys = {key for key in (comparable(t) for t in repeats if t) if key}
+    start = 0
+    while start < len(paragraphs) and (comparable(paragraphs[start]) in keys
+                                        or (also is not None and also(paragraphs[start]))):
+        start += 1
+    return paragraphs[start:]

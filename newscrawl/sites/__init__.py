@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-from bisect import bisect_left
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import cached_property, lru_cache
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
@@ -16,9 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cssselect import SelectorError
-from lxml import etree
-from parsel import Selector
-from parsel.csstranslator import HTMLTranslator
+
+from newscrawl.pages.dom import TRANSLATOR
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,8 +45,9 @@ class Profile:
     hosts: tuple[str, ...]
     base_url: str | None
     language: str | None
-    timezone: str
-    """Offset of dates the site prints without one, e.g. "+05:00"; relative dates use this zone's calendar."""
+    utc_offset: str
+    """The TOML key `timezone`: the offset of dates the site prints without one, e.g. "+05:00"; relative dates
+    use this zone's calendar."""
     categories: dict[str, str]
     listing_cards: tuple[str, ...]
     listing_next: tuple[str, ...]
@@ -69,16 +65,13 @@ class Profile:
 
     @cached_property  # read for every date of every page
     def zone(self) -> timezone:
-        sign = -1 if self.timezone.startswith("-") else 1
-        hours, minutes = self.timezone[1:].split(":")
+        sign = -1 if self.utc_offset.startswith("-") else 1
+        hours, minutes = self.utc_offset[1:].split(":")
         return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
 
     def matches(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
         return any(host == h or host.endswith("." + h) for h in self.hosts)
-
-
-_translator = HTMLTranslator()
 
 
 def _selectors(path: Path, key: str, value: Any, required: bool = False) -> tuple[str, ...]:
@@ -91,7 +84,7 @@ def _selectors(path: Path, key: str, value: Any, required: bool = False) -> tupl
         raise ProfileError(path, key, "must be a CSS selector or a list of CSS selectors")
     for css in items:
         try:
-            _translator.css_to_xpath(css)
+            TRANSLATOR.css_to_xpath(css)
         except (SelectorError, ValueError, NotImplementedError) as exc:
             raise ProfileError(path, key, f"invalid CSS selector {css!r}: {exc}") from None
     return tuple(items)
@@ -112,12 +105,12 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
     hosts = data.get("hosts")
     if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
         raise ProfileError(path, "hosts", "must be a non-empty list of host names")
-    timezone = data.get("timezone", "+05:00")
-    offset = re.fullmatch(r"[+-](\d{2}):(\d{2})", timezone) if isinstance(timezone, str) else None
+    utc_offset = data.get("timezone", "+05:00")
+    offset = re.fullmatch(r"[+-](\d{2}):(\d{2})", utc_offset) if isinstance(utc_offset, str) else None
     # the zone is built for every date parsed: an offset datetime.timezone refuses must fail here, not per page
     if offset is None or int(offset[1]) > 23 or int(offset[2]) > 59:
         raise ProfileError(path, "timezone", f"must be a UTC offset from -23:59 to +23:59 like +05:00, "
-                                             f"not {timezone!r}")
+                                             f"not {utc_offset!r}")
     categories = _table(path, data, "categories")
     if not all(isinstance(v, str) for v in categories.values()):
         raise ProfileError(path, "categories", "values must be URL paths")
@@ -152,7 +145,7 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
         hosts=tuple(h.lower() for h in hosts),
         base_url=data.get("base_url"),
         language=data.get("language"),
-        timezone=timezone,
+        utc_offset=utc_offset,
         categories=dict(categories),
         listing_cards=_selectors(path, "listing.cards", listing.get("cards"), required=True),
         listing_next=_selectors(path, "listing.next", listing.get("next")),
@@ -213,155 +206,12 @@ def profile_for_url(url: str) -> Profile | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def compiled(css: str) -> etree.XPath:
-    """A CSS selector (with parsel's ::text/::attr()) compiled once to an lxml XPath."""
-    return etree.XPath(_translator.css_to_xpath(css))
-
-
-# Class selectors (".news-single__title", ".other-news .news-card", "div.lead a::attr(href)") are most of a
-# profile's selectors. As XPath each one walks its whole scope testing every element's class string (about
-# 40 us on a 120-element page, some 20 of them per article from the page root, and six per related card), so
-# while a page is extracted its classed elements are indexed once: by class token, and by position in document
-# order. A selector whose first step is one class, run from the page root or from a classed element (a card),
-# then finds that step's elements in the index (those between the scope element and the end of its subtree);
-# the rest of its XPath runs from the one element found. The answer is the XPath's own: the index is used only
-# where it gives the same elements (none or one found, or no further step); other scopes, such as a copy of
-# the body, use the XPath. [class*=part] (the generic author's "[class*=byline]") is the tokens holding part.
-_CLASS_STEP = re.compile(
-    r"descendant-or-self::(\*|[A-Za-z][\w-]*)\[@class and contains\((?:concat\(' ', normalize-space\(@class\), ' '\), "
-    r"' ([^' ]+) '|@class, '([^' \t\n\r]+)')\)\](/(?!/).*)?", re.DOTALL)  # .name, or [class*=part]
-_XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
-_CLASSED = etree.XPath("descendant-or-self::*[@class]")
-_CLASSED_BELOW = etree.XPath("count(descendant::*[@class])")
-
-
-@dataclass(frozen=True)
-class _ClassStep:
-    tag: str | None  # None for *
-    name: str
-    substring: bool  # [class*=name]: a class token containing name (a part without blanks lies in one token)
-    rest: etree.XPath | None  # the steps after the class step, relative to its element
-
-
-@lru_cache(maxsize=4096)
-def _class_step(css: str) -> _ClassStep | None:
-    xpath = _translator.css_to_xpath(css)
-    match = _CLASS_STEP.fullmatch(xpath)
-    if match is None or "|" in xpath:
+def resolve_profile(profile: Profile | str | None, url: str) -> Profile | None:
+    """A Profile from a Profile, a profile name or path, "auto" (match the URL's host), or None/"none"."""
+    if profile is None or isinstance(profile, Profile):
+        return profile
+    if profile in ("", "none", "generic"):
         return None
-    tag, name, part, rest = match.groups()
-    return _ClassStep(None if tag == "*" else tag, name or part, name is None,
-                      etree.XPath(rest[1:]) if rest else None)
-
-
-class ClassIndex:
-    """The elements of one page that have a class, by class token and by position in document order (among
-    them). Valid while the tree is unchanged."""
-
-    def __init__(self, root: etree._Element) -> None:
-        self.root = root
-        classed = _CLASSED(root)
-        self.count = len(classed)
-        self.position: dict[etree._Element, int] = {}
-        self.by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
-        self._ends: dict[etree._Element, int] = {}
-        self._parts: dict[str, tuple[list[etree._Element], list[int]]] = {}
-        for number, element in enumerate(classed):
-            self.position[element] = number
-            for token in _XPATH_BLANKS.split(element.get("class")):
-                if token:
-                    elements, positions = self.by_class.setdefault(token, ([], []))
-                    if not positions or positions[-1] != number:  # class="a a"
-                        elements.append(element)
-                        positions.append(number)
-
-    def _span(self, scope: etree._Element) -> tuple[int, int] | None:
-        """Positions of the classed elements in scope's subtree (itself included): [start, end)."""
-        if scope is self.root:
-            return 0, self.count
-        start = self.position.get(scope)
-        if start is None:  # not a classed element of this page
-            return None
-        end = self._ends.get(scope)
-        if end is None:  # descendants follow their ancestor in document order
-            end = self._ends[scope] = start + 1 + int(_CLASSED_BELOW(scope))
-        return start, end
-
-    def _with_part(self, part: str) -> tuple[list[etree._Element], list[int]]:
-        """Elements with a class token containing part, in document order."""
-        found = self._parts.get(part)
-        if found is None:
-            hits: dict[int, etree._Element] = {}
-            for token, (elements, positions) in self.by_class.items():
-                if part in token:
-                    hits.update(zip(positions, elements))
-            order = sorted(hits)
-            found = self._parts[part] = ([hits[p] for p in order], order)
-        return found
-
-    def select(self, scope: etree._Element, step: _ClassStep) -> list | None:
-        """The selector's matches under scope (itself included), or None when the index cannot tell: the
-        scope is not the page's root or one of its classed elements, or several elements carry the class
-        and more steps follow."""
-        span = self._span(scope)
-        if span is None:
-            return None
-        elements, positions = self._with_part(step.name) if step.substring else self.by_class.get(step.name, ([], []))
-        anchors = elements[bisect_left(positions, span[0]):bisect_left(positions, span[1])]
-        if step.tag is not None:
-            anchors = [a for a in anchors if a.tag == step.tag]
-        if step.rest is None:
-            return list(anchors)
-        if not anchors:
-            return []
-        return step.rest(anchors[0]) if len(anchors) == 1 else None
-
-
-_PAGE_INDEX: ContextVar[ClassIndex | None] = ContextVar("page_class_index", default=None)
-
-
-@contextmanager
-def class_index(sel: Selector | etree._Element) -> Iterator[ClassIndex]:
-    """Within the block, class selectors run on this page's tree use a class index of the page. The caller
-    must not change the tree inside the block (work on a copy, as the body extraction does)."""
-    index = ClassIndex(getattr(sel, "root", sel))
-    token = _PAGE_INDEX.set(index)
-    try:
-        yield index
-    finally:
-        _PAGE_INDEX.reset(token)
-
-
-def select(node: Selector | etree._Element, css: str) -> list:
-    """Elements (or attribute/text strings, for ::attr()/::text) matching a CSS selector, with a compiled XPath."""
-    root = node.root if isinstance(node, Selector) else node
-    index = _PAGE_INDEX.get()
-    if index is not None:
-        step = _class_step(css)
-        if step is not None:
-            found = index.select(root, step)
-            if found is not None:
-                return found
-    return compiled(css)(root)
-
-
-def select_first_text(sel: Selector | etree._Element, selectors: tuple[str, ...]) -> str | None:
-    """Text of the first element matched by the first selector that matches (whitespace collapsed)."""
-    root = sel.root if isinstance(sel, Selector) else sel
-    for css in selectors:
-        for node in select(root, css):
-            text = element_text(node)
-            if text:
-                return text
-    return None
-
-
-def element_text(node: object) -> str:
-    if isinstance(node, str):
-        return " ".join(node.split())
-    return " ".join("".join(node.itertext()).split())
-
-
-def node_text(node: Selector) -> str:
-    return element_text(node.root)
+    if profile == "auto":
+        return profile_for_url(url)
+    return load_profile(profile)

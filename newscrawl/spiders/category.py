@@ -22,7 +22,6 @@ from twisted.python.failure import Failure
 from newscrawl import statkeys
 from newscrawl.archive import KnownArticle
 from newscrawl.arguments import ArgumentProblem, max_pages_argument, setting_value, settings_problem, since_argument
-from newscrawl.dates import parse_date
 from newscrawl.errors import (
     CONNECTION_REFUSED,
     DNS_ERROR,
@@ -34,7 +33,6 @@ from newscrawl.errors import (
     TIMEOUT,
     count_error,
 )
-from newscrawl.extract import resolve_profile
 from newscrawl.feeds import feed_entries
 from newscrawl.items import (
     SKIP_EMPTY,
@@ -52,7 +50,8 @@ from newscrawl.middlewares import PageTooLarge
 from newscrawl.pages.article import ListingHint
 from newscrawl.pages.listing import ListingPage, parse_listing
 from newscrawl.processing import ExtractionPool
-from newscrawl.sites import Profile, load_profile
+from newscrawl.pages.sitedates import card_date
+from newscrawl.sites import Profile, load_profile, resolve_profile
 from newscrawl.state import CrawlState, SqliteCrawlState
 from newscrawl.urls import canonical_url
 
@@ -309,8 +308,8 @@ class CategorySpider(scrapy.Spider):
         """True when a backfill has a start date and the card's time is before it."""
         if not self.since or not hint.time_text:
             return False
-        moment = parse_date(hint.time_text, hint.fetched_at, self.profile.zone if self.profile else None)
-        return moment is not None and moment.date() < self.since
+        moment = card_date(hint.time_text, hint.fetched_at, self.profile)
+        return moment is not None and moment.value.date() < self.since
 
     def allowed(self, url: str) -> bool:
         if self.profile is not None and self.profile.article_url_pattern is not None:

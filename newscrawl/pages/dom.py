@@ -1,0 +1,191 @@
+"""DOM helpers shared by the extractors: CSS selection with compiled XPaths (and a per-page class index),
+element text, node removal."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
+
+TRANSLATOR = HTMLTranslator()
+"""parsel's CSS-to-XPath translator (it knows ::text and ::attr()); profiles are validated with it too."""
+
+
+@lru_cache(maxsize=4096)
+def compiled(css: str) -> etree.XPath:
+    """A CSS selector (with parsel's ::text/::attr()) compiled once to an lxml XPath."""
+    return etree.XPath(TRANSLATOR.css_to_xpath(css))
+
+
+# Class selectors (".news-single__title", ".other-news .news-card", "div.lead a::attr(href)") are most of a
+# profile's selectors. As XPath each one walks its whole scope testing every element's class string (about
+# 40 us on a 120-element page, some 20 of them per article from the page root, and six per related card), so
+# while a page is extracted its classed elements are indexed once: by class token, and by position in document
+# order. A selector whose first step is one class, run from the page root or from a classed element (a card),
+# then finds that step's elements in the index (those between the scope element and the end of its subtree);
+# the rest of its XPath runs from the one element found. The answer is the XPath's own: the index is used only
+# where it gives the same elements (none or one found, or no further step); other scopes, such as a copy of
+# the body, use the XPath. [class*=part] (the generic author's "[class*=byline]") is the tokens holding part.
+_CLASS_STEP = re.compile(
+    r"descendant-or-self::(\*|[A-Za-z][\w-]*)\[@class and contains\((?:concat\(' ', normalize-space\(@class\), ' '\), "
+    r"' ([^' ]+) '|@class, '([^' \t\n\r]+)')\)\](/(?!/).*)?", re.DOTALL)  # .name, or [class*=part]
+_XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
+_CLASSED = etree.XPath("descendant-or-self::*[@class]")
+_CLASSED_BELOW = etree.XPath("count(descendant::*[@class])")
+
+
+@dataclass(frozen=True)
+class _ClassStep:
+    tag: str | None  # None for *
+    name: str
+    substring: bool  # [class*=name]: a class token containing name (a part without blanks lies in one token)
+    rest: etree.XPath | None  # the steps after the class step, relative to its element
+
+
+@lru_cache(maxsize=4096)
+def _class_step(css: str) -> _ClassStep | None:
+    xpath = TRANSLATOR.css_to_xpath(css)
+    match = _CLASS_STEP.fullmatch(xpath)
+    if match is None or "|" in xpath:
+        return None
+    tag, name, part, rest = match.groups()
+    return _ClassStep(None if tag == "*" else tag, name or part, name is None,
+                      etree.XPath(rest[1:]) if rest else None)
+
+
+class ClassIndex:
+    """The elements of one page that have a class, by class token and by position in document order (among
+    them). Valid while the tree is unchanged."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        classed = _CLASSED(root)
+        self.count = len(classed)
+        self.position: dict[etree._Element, int] = {}
+        self.by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
+        self._ends: dict[etree._Element, int] = {}
+        self._parts: dict[str, tuple[list[etree._Element], list[int]]] = {}
+        for number, element in enumerate(classed):
+            self.position[element] = number
+            for token in _XPATH_BLANKS.split(element.get("class")):
+                if token:
+                    elements, positions = self.by_class.setdefault(token, ([], []))
+                    if not positions or positions[-1] != number:  # class="a a"
+                        elements.append(element)
+                        positions.append(number)
+
+    def _span(self, scope: etree._Element) -> tuple[int, int] | None:
+        """Positions of the classed elements in scope's subtree (itself included): [start, end)."""
+        if scope is self.root:
+            return 0, self.count
+        start = self.position.get(scope)
+        if start is None:  # not a classed element of this page
+            return None
+        end = self._ends.get(scope)
+        if end is None:  # descendants follow their ancestor in document order
+            end = self._ends[scope] = start + 1 + int(_CLASSED_BELOW(scope))
+        return start, end
+
+    def _with_part(self, part: str) -> tuple[list[etree._Element], list[int]]:
+        """Elements with a class token containing part, in document order."""
+        found = self._parts.get(part)
+        if found is None:
+            hits: dict[int, etree._Element] = {}
+            for token, (elements, positions) in self.by_class.items():
+                if part in token:
+                    hits.update(zip(positions, elements))
+            order = sorted(hits)
+            found = self._parts[part] = ([hits[p] for p in order], order)
+        return found
+
+    def select(self, scope: etree._Element, step: _ClassStep) -> list | None:
+        """The selector's matches under scope (itself included), or None when the index cannot tell: the
+        scope is not the page's root or one of its classed elements, or several elements carry the class
+        and more steps follow."""
+        span = self._span(scope)
+        if span is None:
+            return None
+        elements, positions = self._with_part(step.name) if step.substring else self.by_class.get(step.name, ([], []))
+        anchors = elements[bisect_left(positions, span[0]):bisect_left(positions, span[1])]
+        if step.tag is not None:
+            anchors = [a for a in anchors if a.tag == step.tag]
+        if step.rest is None:
+            return list(anchors)
+        if not anchors:
+            return []
+        return step.rest(anchors[0]) if len(anchors) == 1 else None
+
+
+_PAGE_INDEX: ContextVar[ClassIndex | None] = ContextVar("page_class_index", default=None)
+
+
+@contextmanager
+def class_index(sel: Selector | etree._Element) -> Iterator[ClassIndex]:
+    """Within the block, class selectors run on this page's tree use a class index of the page. The caller
+    must not change the tree inside the block (work on a copy, as the body extraction does)."""
+    index = ClassIndex(getattr(sel, "root", sel))
+    token = _PAGE_INDEX.set(index)
+    try:
+        yield index
+    finally:
+        _PAGE_INDEX.reset(token)
+
+
+def select(node: Selector | etree._Element, css: str) -> list[Any]:
+    """Elements (or attribute/text strings, for ::attr()/::text) matching a CSS selector, with a compiled XPath
+    (or, inside class_index(), the page's class index where it gives the same answer)."""
+    root = node.root if isinstance(node, Selector) else node
+    index = _PAGE_INDEX.get()
+    if index is not None:
+        step = _class_step(css)
+        if step is not None:
+            found = index.select(root, step)
+            if found is not None:
+                return found
+    result: list[Any] = compiled(css)(root)
+    return result
+
+
+def select_first_text(sel: Selector | etree._Element, selectors: tuple[str, ...]) -> str | None:
+    """Text of the first element matched by the first selector that matches (whitespace collapsed)."""
+    root = sel.root if isinstance(sel, Selector) else sel
+    for css in selectors:
+        for node in select(root, css):
+            text = element_text(node)
+            if text:
+                return text
+    return None
+
+
+def element_text(node: str | etree._Element) -> str:
+    """All text of an element (or a selected string), whitespace collapsed."""
+    if isinstance(node, str):
+        return " ".join(node.split())
+    return " ".join("".join(node.itertext()).split())
+
+
+def node_text(node: Selector) -> str:
+    return element_text(node.root)
+
+
+def drop_node(element: etree._Element) -> None:
+    """Remove an element but keep the text that follows it (its tail), which belongs to its parent."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
