@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import cast
 
 TASHKENT = timezone(timedelta(hours=5), "Asia/Tashkent")
 PRECISIONS = ("day", "minute", "second")
@@ -274,7 +275,7 @@ def _from_tokens(tokens: list[str], base: datetime, phrase: str) -> ParsedDate |
         if kind == "A":
             if not kinds or kinds[-1] != "T":
                 return _fallback(tokens, base)
-            kinds[-1], values[-1] = "T", _time(tokens[i - 1] + value)
+            kinds[-1], values[-1] = "T", _time(tokens[i - 1] + cast(str, value))
             if values[-1] is None:
                 return None
             continue
@@ -349,7 +350,7 @@ def _day(parts: list[tuple[str, object]], base: datetime) -> date | None:
     if "X" in signature:
         return None
     if signature == "D":
-        year, month, day = values[0]  # type: ignore[misc]
+        year, month, day = cast("tuple[int, int, int]", values[0])
         return date(year, month, day)
     if signature == "R":
         return base.date() + timedelta(days=values[0])  # type: ignore[arg-type]
@@ -405,7 +406,7 @@ def _offset(zone: timezone) -> str:
 
 
 @lru_cache(maxsize=8)
-def _dateparser(offset: str = "+05:00"):  # type: ignore[no-untyped-def]
+def _dateparser(offset: str = "+05:00"):
     """A cached dateparser instance (per zone offset) with strict, day-first, past-preferring settings."""
     from dateparser.date import DateDataParser
 

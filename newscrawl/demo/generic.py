@@ -233,7 +233,7 @@ def _item(plan: _Plan, now: datetime) -> _Item:
     story = next(s for s in load_stories(plan.source) if s.slug == plan.slug)
     lang = "ru" if plan.source == "generic_ru" else ("uz-Latn" if plan.latin else "uz-Cyrl")
     published = resolve_when(plan.when, now)
-    modified = published + (story.modified(now) - story.published(now)) if story.updated else None
+    modified = published + (changed - story.published(now)) if (changed := story.modified(now)) else None
     return _Item(plan, story, lang, f"/news/{day_path(published)}/{story.slug}.html", published, modified)
 
 

@@ -6,7 +6,8 @@ import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from parsel import Selector
 
@@ -45,7 +46,7 @@ class _Fields:
     """Collects field values with the layer that gave each."""
 
     def __init__(self) -> None:
-        self.values: dict[str, object] = {}
+        self.values: dict[str, Any] = {}  # str, list or ParsedDate, by field
         self.sources: dict[str, str] = {}
 
     def offer(self, name: str, layer: str, value: object) -> bool:
@@ -253,7 +254,7 @@ def _profile_body(sel: Selector, profile: Profile | None) -> list[str]:
     return []
 
 
-def _drop(element: object) -> None:
+def _drop(element: Any) -> None:
     parent = element.getparent()
     if parent is None:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from parsel import Selector
 
@@ -66,7 +67,7 @@ def short_texts(element: object) -> list[str]:
             if len(text) <= MAX_DATE_TEXT:
                 found.append(text)
 
-    def walk(node: object) -> None:
+    def walk(node: Any) -> None:
         keep(node.text)
         for child in node:
             tag = child.tag if isinstance(child.tag, str) else ""

@@ -64,7 +64,7 @@ class Profile:
     """strptime formats tried on the profile's own date texts before the general date parser."""
 
     @property
-    def zone(self) -> timezone:
+    def zone(self) -> timezone:  # type: ignore[valid-type]  # the field `timezone` shadows it (issue 11 renames it)
         sign = -1 if self.timezone.startswith("-") else 1
         hours, minutes = self.timezone[1:].split(":")
         return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
@@ -231,7 +231,7 @@ def select_first_text(sel: Selector | etree._Element, selectors: tuple[str, ...]
     return None
 
 
-def element_text(node: object) -> str:
+def element_text(node: Any) -> str:
     if isinstance(node, str):
         return " ".join(node.split())
     return " ".join("".join(node.itertext()).split())
