@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
-from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -33,6 +33,9 @@ from newscrawl.pages.listing import ListingPage, parse_listing
 from newscrawl.sites import Profile, load_profile
 from newscrawl.urls import canonical_url
 
+if TYPE_CHECKING:
+    from newscrawl.demo.server import DemoServer
+
 STAT_PAGINATION_REPEATED = "newscrawl/pagination_repeated"
 """Set when pagination stopped because a listing page brought no card unseen in this run."""
 STAT_LISTING_CEILING = "newscrawl/listing_ceiling_hit"
@@ -44,7 +47,18 @@ class CategorySpider(scrapy.Spider):
 
     name = "category"
     default_category: str | None = None
-    handle_httpstatus_list = [304, 404, 410]
+    handle_httpstatus_list = [304, 404, 410]  # noqa: RUF012 (Scrapy reads this attribute; nothing changes it)
+    # set by from_crawler, from the crawler's settings
+    max_pages: int
+    backfill: bool
+    refresh: timedelta
+    max_listing_pages: int
+    max_listing_links: int
+    seen_cards: set[str]
+    start_url: str
+    profile: Profile | None
+    missing_retry: timedelta
+    allowed_domains: list[str]
 
     def __init__(self, start_url: str | None = None, site: str | None = None, category: str | None = None,
                  max_pages: str | int | None = None, since: str | None = None, **kwargs: Any) -> None:
@@ -54,7 +68,7 @@ class CategorySpider(scrapy.Spider):
         self.category = category or self.default_category
         self.max_pages_arg = max_pages_argument(max_pages)
         self.since = since_argument(since)
-        self.demo_server = None
+        self.demo_server: DemoServer | None = None
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -229,7 +243,7 @@ class CategorySpider(scrapy.Spider):
 
     def page_too_large(self, failure: Failure) -> list[SkippedPage]:
         """A response cut off at NEWSCRAWL_MAX_PAGE_BYTES: recorded as skipped; an article one is also an error."""
-        exc: PageTooLarge = failure.value
+        exc = cast(PageTooLarge, failure.value)
         request = getattr(failure, "request", None)
         stats = self.crawler.stats
         if request is not None and request.callback == self.parse_article:
@@ -342,7 +356,7 @@ class CategorySpider(scrapy.Spider):
         fetched_at = datetime.now(timezone.utc)
         stamp = fetched_at.isoformat(timespec="seconds")
         # the URL the card linked to (where a redirect started) and the URL that answered
-        linked = canonical_url(response.request.meta.get("redirect_urls", [response.url])[0])
+        linked = canonical_url(response.meta.get("redirect_urls", [response.url])[0])
         final = canonical_url(response.url)
         if response.status == 304:
             stats.inc_value("newscrawl/not_modified")
@@ -393,7 +407,7 @@ def _header(response: Response, name: str) -> str | None:
 def _failure_cause(failure: Failure) -> str | None:
     """The error cause of a failed request, or None for a request deliberately not made (robots.txt)."""
     if failure.check(HttpError):
-        return f"http_{failure.value.response.status}"
+        return f"http_{cast(HttpError, failure.value).response.status}"
     if failure.check(IgnoreRequest):
         return REDIRECT_LOOP if failure.getErrorMessage() == SCRAPY_MAX_REDIRECTS else None
     if failure.check(TimeoutError, defer.TimeoutError, TCPTimedOutError):
