@@ -57,6 +57,7 @@ class ArchivePipeline:
         self.worker_args: tuple[Any, ...] = ()
         self.restarts = 0
         self.gave_up = False
+        self.closing: asyncio.Future[None] | None = None  # held so the task is not garbage-collected mid-run
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -118,7 +119,7 @@ class ArchivePipeline:
             if not self.gave_up:
                 self.gave_up = True
                 logger.error("The extraction worker died %s times: stopping the crawl", self.restarts + 1)
-                asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=WORKER_DIED))
+                self.closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=WORKER_DIED))
             return False
         self.restarts += 1
         self.stats.inc_value(WORKER_RESTARTS)

@@ -108,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body: bool) -> None:
         owner = self.server.owner
-        reply, record = owner._dispatch(self.command, self.path, dict(self.headers.items()))
+        reply, _record = owner._dispatch(self.command, self.path, dict(self.headers.items()))
         if reply.delay:
             time.sleep(reply.delay)
         self.send_response(reply.status)

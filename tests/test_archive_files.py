@@ -20,7 +20,7 @@ import pytest
 
 from conftest import FAST, ROOT, run_crawl
 from hostile import HostileServer, html
-from test_serve import datasette_serving, get
+from test_serve import datasette_serving, free_port, get
 
 CLI = [sys.executable, "-m", "newscrawl.cli"]
 

@@ -162,7 +162,7 @@ def test_no_lead_page() -> None:
 
 
 def test_garbage_date_is_a_problem_not_a_date() -> None:
-    article, truth = case("demo", "garbage-date")
+    article, _ = case("demo", "garbage-date")
     assert article["published_at"] is None and article["published_text"] is None
     assert any("Сана кўрсатилмаган" in p for p in article["problems"])
     assert "no published found" in article["problems"]
@@ -186,7 +186,7 @@ def test_updated_only_page_keeps_modified_not_published() -> None:
 
 
 def test_latin_article() -> None:
-    article, truth = case("demo", "latin")
+    article, _ = case("demo", "latin")
     assert article["title"] == "Mirziyoyev va Toqayev 1,3 mlrd dollarlik loyihalarni ishga tushirdi"
     assert article["lead"] == "Prezidentlar raisligida Oliy davlatlararo kengashning ikkinchi yigʻilishi boʻlib oʻtdi."
     assert article["published_text"] == "Bugun, 12:33"
@@ -280,7 +280,8 @@ def test_opengraph_page_provenance() -> None:
 
 
 def test_listing_layer_when_the_page_has_nothing() -> None:
-    page = "<html><body><div><p>Бир хатбоши матни шу ерда ёзилган ва у етарлича узун бўлиши керак.</p></div></body></html>"
+    page = ("<html><body><div><p>Бир хатбоши матни шу ерда ёзилган ва у етарлича узун бўлиши керак.</p></div>"
+            "</body></html>")
     hint = ListingHint(time_text="Бугун 13:35", fetched_at=FETCHED, title="Карточкадаги сарлавҳа",
                        lead="Карточкадаги лид.", category="Сиёсат")
     article = extract_article(page, f"{BASE}/kr/news/x/", fetched_at=FETCHED, hint=hint)

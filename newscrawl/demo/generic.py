@@ -154,7 +154,8 @@ def _head(item: _Item, now: datetime) -> str:
     return "\n".join(parts)
 
 
-def _article_html(item: _Item, related: list[_Item], most_read: list[_Item], now: datetime) -> tuple[str, ExpectedArticle]:
+def _article_html(item: _Item, related: list[_Item], most_read: list[_Item],
+                  now: datetime) -> tuple[str, ExpectedArticle]:
     words, flavour = item.words, item.plan.flavour
     date_text = _visible_date(item, now)
     if flavour == "jsonld":

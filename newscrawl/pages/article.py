@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from collections.abc import Callable
 from typing import Any
 
 from parsel import Selector
@@ -14,7 +14,7 @@ from parsel import Selector
 from newscrawl.dates import ParsedDate, parse_date_precise
 from newscrawl.items import Article, RelatedLink
 from newscrawl.pages.body import extract_body
-from newscrawl.pages.cards import absolute_url, page_base
+from newscrawl.pages.cards import Card, absolute_url, page_base
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
 from newscrawl.pages.generic import (breadcrumb_category, generic_author, generic_lead, generic_title, kicker_category,
                                      lead_image, tag_links, visible_date_text)
@@ -294,7 +294,7 @@ def _guess_language(text: str) -> str | None:
     return "uz" if script in ("cyrl", "mixed") else None
 
 
-def _related_link(card, position: int, fetched: datetime, profile: Profile | None) -> RelatedLink:
+def _related_link(card: Card, position: int, fetched: datetime, profile: Profile | None) -> RelatedLink:
     parsed = site_date(card.time_text, fetched, profile, formats=True) if card.time_text else None
     return RelatedLink(url=card.url, title=card.title, category=card.category, published_text=card.time_text,
                        published_at=parsed.value.isoformat() if parsed else None,

@@ -87,4 +87,5 @@ def block_paragraphs(element: lxml_html.HtmlElement) -> list[str]:
 
 
 def _has_blocks(node: lxml_html.HtmlElement) -> bool:
-    return any(isinstance(c.tag, str) and c.tag.lower() in BLOCK_TAGS | CONTAINER_TAGS | {"br"} for c in node.iterdescendants())
+    return any(isinstance(c.tag, str) and c.tag.lower() in BLOCK_TAGS | CONTAINER_TAGS | {"br"}
+               for c in node.iterdescendants())
