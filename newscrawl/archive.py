@@ -105,7 +105,7 @@ def _m0002_history(db: sqlite_utils.Database) -> None:
 @SCHEMA(name="0003_search")
 def _m0003_search(db: sqlite_utils.Database) -> None:
     db.table("articles").enable_fts(["title", "lead", "body"], fts_version="FTS5", create_triggers=True,
-                              tokenize="unicode61 remove_diacritics 2")
+                                    tokenize="unicode61 remove_diacritics 2")
     db.execute("CREATE VIRTUAL TABLE articles_search USING fts5(title, lead, body, "
                "tokenize='unicode61 remove_diacritics 2')")
     db.execute("CREATE TRIGGER articles_search_ad AFTER DELETE ON articles BEGIN "
@@ -190,7 +190,7 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
                 aliases.setdefault(source, target)
     now = utc_now()
     db.table("url_aliases").insert_all(({"alias": a, "url": u, "first_seen_at": now} for a, u in aliases.items()
-                                  if u in article_urls), replace=True)
+                                        if u in article_urls), replace=True)
 
     for link in list(db.query("SELECT rowid AS link_id, article_url, url FROM related_links")):
         moved = (resolve(link["article_url"]), resolve(link["url"]))
