@@ -64,7 +64,8 @@ def serve(articles: int, per_page: int) -> None:
             self.first = self.first or now
             self.last = now
 
-    server = TimedServer(synthetic_site(articles, per_page)).start()
+    server = TimedServer(synthetic_site(articles, per_page))
+    server.start()
     print(json.dumps({"url": server.url + DEMO_START_PATH}), flush=True)
     for line in sys.stdin:
         command = line.strip()

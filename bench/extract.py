@@ -29,10 +29,11 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, cast
+from typing import Any, cast
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -113,7 +114,8 @@ def load_snippets(data: Path) -> list[Page]:
     notes = json.loads((data / "annotations.json").read_text(encoding="utf-8"))
     pages = []
     for key in sorted(notes):
-        raw = gzip.open(data / "html" / notes[key]["file"]).read()
+        with gzip.open(data / "html" / notes[key]["file"]) as file:
+            raw = file.read()
         url = key.split("::", 1)[-1]
         pages.append(Page(key, url if "://" in url else f"https://{url}", decode(raw), notes[key]))
     return pages
@@ -238,13 +240,13 @@ def profile_speed(rounds: int) -> None:
     def body_only(html: str, url: str) -> object:
         return _profile_body(Selector(text=html), profile)
 
-    def full(html: str, url: str) -> object:
+    def full(html: str, url: str) -> dict[str, Any]:
         return extract_article(html, url, now, profile=profile)
 
     def traf(html: str, url: str) -> object:
         return trafilatura.extract(html, url=url)
 
-    extractors: dict[str, Callable[[str, str], object]] = {
+    extractors: dict[str, Callable[[str, str], Any]] = {
         "profile body": body_only, "extract_article": full, "trafilatura": traf}
     right = 0
     for url, html, expected in pages:  # warm-up (imports, compiled selectors), untimed; and the checks
@@ -277,7 +279,7 @@ def report(bench: BenchSet, worst: int) -> None:
           f"B {sum(p.half == 'B' for p in bench.pages)})")
     print(f"{'extractor':<12} {'F1 A':>6} {'F1 B':>6} {'F1':>6} {'P':>6} {'R':>6} {'pages/s':>8}")
     for name, scores in bench.results.items():
-        def part(h: str | None) -> Counts:
+        def part(h: str | None, scores: dict[str, object] = scores) -> Counts:
             return bench.aggregate([s for k, s in scores.items() if h is None or half_of(k) == h])
 
         whole = part(None)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newscrawl.demo.site import DEMO_NOW, demo_site, generic_site, synthetic_site  # noqa: E402
+from newscrawl.demo.site import DEMO_NOW, demo_site, generic_site, synthetic_site
 
 
 def codecs() -> dict[str, tuple]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -56,22 +56,22 @@ class ArchiveTooNew(ArchiveError):
 
 @SCHEMA(name="0001_articles")
 def _m0001_articles(db: sqlite_utils.Database) -> None:
-    db["articles"].create({
+    db.table("articles").create({
         "id": int, "url": str, "canonical_url": str, "title": str, "lead": str, "body": str,
         "published_at": str, "published_text": str, "modified_at": str, "fetched_at": str,
         "category": str, "author": str, "image_url": str, "language": str, "tags": str,
     }, pk="id", not_null={"url"})
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["published_at"])
-    db["related_links"].create({
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["published_at"])
+    db.table("related_links").create({
         "article_url": str, "position": int, "url": str, "title": str, "category": str,
         "published_at": str, "published_text": str, "lead": str,
     }, pk=("article_url", "position"))
-    db["related_links"].create_index(["url"])
+    db.table("related_links").create_index(["url"])
 
 @SCHEMA(name="0002_history")
 def _m0002_history(db: sqlite_utils.Database) -> None:
-    articles = db["articles"]
+    articles = db.table("articles")
     for column in ("published_precision", "modified_text", "script", "extraction", "problems", "content_hash",
                    "first_seen_at", "last_seen_at", "last_changed_at", "etag", "last_modified"):
         articles.add_column(column, str)
@@ -79,32 +79,32 @@ def _m0002_history(db: sqlite_utils.Database) -> None:
                "last_changed_at = fetched_at, extraction = '{}', problems = '[]'")
     for row in list(articles.rows):
         articles.update(row["id"], {"content_hash": archive_v1.content_hash(row), "script": None})
-    db["related_links"].add_column("image_url", str)
-    db["pages"].create({
+    db.table("related_links").add_column("image_url", str)
+    db.table("pages").create({
         "id": int, "url": str, "final_url": str, "status": int, "headers": str, "fetched_at": str,
         "last_fetched_at": str, "sha256": str, "size": int, "compression": str, "body": bytes,
     }, pk="id")
-    db["pages"].create_index(["final_url", "sha256"], unique=True)
-    db["article_versions"].create({
+    db.table("pages").create_index(["final_url", "sha256"], unique=True)
+    db.table("article_versions").create({
         "id": int, "article_url": str, "seen_from": str, "seen_until": str, "content_hash": str,
         "title": str, "lead": str, "body": str, "published_at": str, "modified_at": str, "author": str,
     }, pk="id")
-    db["article_versions"].create_index(["article_url"])
-    db["crawls"].create({
+    db.table("article_versions").create_index(["article_url"])
+    db.table("crawls").create({
         "id": int, "spider": str, "site": str, "start_url": str, "started_at": str, "finished_at": str,
         "status": str, "exit_code": int, "reason": str, "requests": int, "pages_fetched": int,
         "not_modified": int, "items_new": int, "items_updated": int, "items_unchanged": int,
         "items_dropped": int, "drop_reasons": str, "errors": int, "error_share": float, "drift": str,
         "duration_s": float,
     }, pk="id")
-    db["missing_pages"].create({
+    db.table("missing_pages").create({
         "url": str, "status": int, "first_failed_at": str, "last_failed_at": str, "attempts": int,
     }, pk="url")
 
 @SCHEMA(name="0003_search")
 def _m0003_search(db: sqlite_utils.Database) -> None:
-    db["articles"].enable_fts(["title", "lead", "body"], fts_version="FTS5", create_triggers=True,
-                              tokenize="unicode61 remove_diacritics 2")
+    db.table("articles").enable_fts(["title", "lead", "body"], fts_version="FTS5", create_triggers=True,
+                                    tokenize="unicode61 remove_diacritics 2")
     db.execute("CREATE VIRTUAL TABLE articles_search USING fts5(title, lead, body, "
                "tokenize='unicode61 remove_diacritics 2')")
     db.execute("CREATE TRIGGER articles_search_ad AFTER DELETE ON articles BEGIN "
@@ -114,18 +114,18 @@ def _m0003_search(db: sqlite_utils.Database) -> None:
 
 @SCHEMA(name="0004_related_precision")
 def _m0004_related_precision(db: sqlite_utils.Database) -> None:
-    db["related_links"].add_column("published_precision", str)
+    db.table("related_links").add_column("published_precision", str)
     db.execute("UPDATE related_links SET published_precision = CASE WHEN published_at IS NULL THEN NULL "
                "WHEN published_text GLOB '*[0-9]:[0-9][0-9]*' THEN 'minute' ELSE 'day' END")
 
 
 @SCHEMA(name="0005_category_key")
 def _m0005_category_key(db: sqlite_utils.Database) -> None:
-    db["articles"].add_column("category_key", str)
+    db.table("articles").add_column("category_key", str)
     for row in list(db.query("SELECT id, category FROM articles WHERE category IS NOT NULL")):
         db.execute("UPDATE articles SET category_key = ? WHERE id = ?",
                    [archive_v1.category_key(row["category"]), row["id"]])
-    db["articles"].create_index(["category_key"])
+    db.table("articles").create_index(["category_key"])
 
 
 @SCHEMA(name="0006_canonical_urls")
@@ -135,8 +135,8 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
     state kept as versions; the merged spellings and the redirects recorded in `pages` become url_aliases.
     Reads URL columns only (bodies stay on disk) and writes only rows that change: an update of `articles`
     re-indexes its full text."""
-    db["url_aliases"].create({"alias": str, "url": str, "first_seen_at": str}, pk="alias", not_null={"url"})
-    db["url_aliases"].create_index(["url"])
+    db.table("url_aliases").create({"alias": str, "url": str, "first_seen_at": str}, pk="alias", not_null={"url"})
+    db.table("url_aliases").create_index(["url"])
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in db.query("SELECT id, url, canonical_url, content_hash, fetched_at, first_seen_at, last_seen_at "
                         "FROM articles ORDER BY id"):
@@ -153,7 +153,7 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
         for row in older:
             if row["content_hash"] != keep["content_hash"]:
                 full = next(db.query("SELECT * FROM articles WHERE id = ?", [row["id"]]))
-                db["article_versions"].insert(archive_v1.version_row(full, url, full["last_seen_at"]))
+                db.table("article_versions").insert(archive_v1.version_row(full, url, full["last_seen_at"]))
             db.execute("DELETE FROM related_links WHERE article_url = ?", [row["url"]])
             db.execute("DELETE FROM articles WHERE id = ?", [row["id"]])
             if urls_v1.canonical_url(row["url"]) != url:
@@ -189,8 +189,8 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
             if source != target and source not in article_urls:
                 aliases.setdefault(source, target)
     now = utc_now()
-    db["url_aliases"].insert_all(({"alias": a, "url": u, "first_seen_at": now} for a, u in aliases.items()
-                                  if u in article_urls), replace=True)
+    db.table("url_aliases").insert_all(({"alias": a, "url": u, "first_seen_at": now} for a, u in aliases.items()
+                                        if u in article_urls), replace=True)
 
     for link in list(db.query("SELECT rowid AS link_id, article_url, url FROM related_links")):
         moved = (resolve(link["article_url"]), resolve(link["url"]))
@@ -209,7 +209,7 @@ def _m0006_canonical_urls(db: sqlite_utils.Database) -> None:
                                           default=None),
                       attempts=merged["attempts"] + (row["attempts"] or 1))
     db.execute("DELETE FROM missing_pages")
-    db["missing_pages"].insert_all(({**row, "url": url} for url, row in missing.items()))
+    db.table("missing_pages").insert_all(({**row, "url": url} for url, row in missing.items()))
 
 
 def _version_row(article: dict[str, Any], article_url: str, seen_until: str | None) -> dict[str, Any]:
@@ -221,7 +221,7 @@ def _version_row(article: dict[str, Any], article_url: str, seen_until: str | No
 
 @SCHEMA(name="0007_skipped_pages")
 def _m0007_skipped_pages(db: sqlite_utils.Database) -> None:
-    db["skipped_pages"].create({
+    db.table("skipped_pages").create({
         "url": str, "reason": str, "detail": str, "status": int, "content_type": str,
         "first_skipped_at": str, "last_skipped_at": str, "attempts": int,
     }, pk=("url", "reason"))
@@ -553,7 +553,7 @@ class Archive:
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """A plain INSERT on the hot path (sqlite-utils' insert re-reads the table's schema on every call)."""
         sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
-        return self.db.execute(sql, list(row.values())).lastrowid
+        return cast(int, self.db.execute(sql, list(row.values())).lastrowid)  # an INSERT always sets it
 
     def latest_pages(self, *, since: str | None = None, url: str | None = None) -> Iterator[dict[str, Any]]:
         """The newest stored page per URL (body decompressed), optionally filtered."""
@@ -633,8 +633,8 @@ class Archive:
         with self.db.conn:
             self.db.execute("UPDATE crawls SET status = 'killed', reason = 'process ended without finishing' "
                             "WHERE status = 'running'")
-            return self.db["crawls"].insert({"spider": spider, "site": site, "start_url": start_url,
-                                             "started_at": utc_now(), "status": "running"}).last_pk
+            return cast(int, self.db.table("crawls").insert({"spider": spider, "site": site, "start_url": start_url,
+                                                             "started_at": utc_now(), "status": "running"}).last_pk)
 
     def finish_crawl(self, crawl_id: int, values: dict[str, Any]) -> None:
         row = dict(values)
@@ -643,7 +643,7 @@ class Archive:
                 row[key] = json.dumps(row[key], ensure_ascii=False)
         row.setdefault("finished_at", utc_now())
         with self.db.conn:
-            self.db["crawls"].update(crawl_id, row)
+            self.db.table("crawls").update(crawl_id, row)
 
 def compress(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=6)

@@ -18,6 +18,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
 from typing import cast
 
 TASHKENT = timezone(timedelta(hours=5), "Asia/Tashkent")
@@ -288,7 +292,7 @@ def _from_tokens(tokens: list[str], base: datetime, phrase: str) -> ParsedDate |
     clock: tuple[time, str, timezone | None] | None = None
     zone: timezone | None = None
     parts: list[tuple[str, object]] = []
-    for kind, value in zip(kinds, values):
+    for kind, value in zip(kinds, values, strict=True):
         if kind == "T":
             clock = value  # type: ignore[assignment]
         elif kind == "Z":
@@ -406,7 +410,7 @@ def _offset(zone: timezone) -> str:
 
 
 @lru_cache(maxsize=8)
-def _dateparser(offset: str = "+05:00"):  # type: ignore[no-untyped-def]
+def _dateparser(offset: str = "+05:00") -> DateDataParser:
     """A cached dateparser instance (per zone offset) with strict, day-first, past-preferring settings."""
     from dateparser.date import DateDataParser
 

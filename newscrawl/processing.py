@@ -284,8 +284,9 @@ class ArchiveWriter:
         if not self.max_body_chars or length <= self.max_body_chars:
             return None
         page = article.raw_page
+        fetched_at = page.fetched_at if page else article.fetched_at or ""
         self.archive.record_skipped(
-            url=article.url, reason=SKIP_BODY_TOO_LONG, fetched_at=page.fetched_at if page else article.fetched_at or "",
+            url=article.url, reason=SKIP_BODY_TOO_LONG, fetched_at=fetched_at,
             status=page.status if page else None, content_type=content_type(page.headers) if page else None,
             detail=f"body of {length} characters is over NEWSCRAWL_MAX_BODY_CHARS={self.max_body_chars}")
         return SKIP_BODY_TOO_LONG

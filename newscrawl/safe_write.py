@@ -52,7 +52,7 @@ def check_target(target: str | Path, db: str | Path | None) -> Path:
 
 
 def check_stream(stream: IO[Any], db: str | Path) -> None:
-    """Refuse an already open output (stdout appended to the archive: `>> news.db`) that is one of the archive's files."""
+    """Refuse an already open output that is one of the archive's files (stdout appended to it: `>> news.db`)."""
     try:
         stat = os.fstat(stream.fileno())
     except (OSError, ValueError):  # not backed by a file descriptor (captured in tests, say): nothing to harm

@@ -121,7 +121,8 @@ def build_match(query: str) -> str | None:
         groups.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
     expression = " AND ".join(groups)
     if parsed.excluded:
-        expression = (expression if len(groups) == 1 else f"({expression})") + "".join(f" NOT ({_phrase_sql(p)})" for p in parsed.excluded)
+        expression = (expression if len(groups) == 1 else f"({expression})") + "".join(
+            f" NOT ({_phrase_sql(p)})" for p in parsed.excluded)
     return expression
 
 

@@ -40,7 +40,7 @@ class Request:
     match: re.Match[str]
     hits: int
     """How many requests this exact path had before this one (0 on the first)."""
-    server: "HostileServer"
+    server: HostileServer
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -94,21 +94,21 @@ def gzip_bomb(expanded_bytes: int) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._serve(True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(False)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
 
     def _serve(self, send_body: bool) -> None:
         owner = self.server.owner
-        reply, record = owner._dispatch(self.command, self.path, dict(self.headers.items()))
+        reply, _record = owner._dispatch(self.command, self.path, dict(self.headers.items()))
         if reply.delay:
             time.sleep(reply.delay)
         self.send_response(reply.status)
@@ -139,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    owner: "HostileServer"
+    owner: HostileServer
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Dropped connections are expected."""
@@ -186,7 +186,7 @@ class HostileServer:
         with self._lock:
             return [r.path for r in self.requests]
 
-    def start(self) -> "HostileServer":
+    def start(self) -> HostileServer:
         httpd = _Server((self.host, self.port), _Handler)
         httpd.owner = self
         self._httpd = httpd
@@ -202,7 +202,7 @@ class HostileServer:
             httpd.shutdown()
             httpd.server_close()
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -248,7 +248,7 @@ class PeakMemory:
             self.peak = max(self.peak, tree_rss(self.pid))
             self._stop.wait(self.every)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 

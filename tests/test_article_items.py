@@ -31,7 +31,7 @@ def test_feed_export_writes_extracted_articles_and_the_archive_keeps_raw_pages(d
     archived = {r["url"]: r for r in con.execute("SELECT url, title, body FROM articles")}
     assert len(rows) == len(archived) > 20, "one exported line per archived article, and nothing else"
     for row in rows:
-        assert ARTICLE_KEYS <= set(row), sorted(row)
+        assert set(row) >= ARTICLE_KEYS, sorted(row)
         assert "raw_page" not in row and "page" not in row
         assert (row["title"], row["body"]) == (archived[row["url"]]["title"], archived[row["url"]]["body"])
     assert any(row["related"] and row["related"][0]["url"] for row in rows), "related links are exported"

@@ -103,7 +103,8 @@ def test_no_boilerplate(name, mode):
 def test_headline_and_lead_repeated_in_body_are_dropped(mode):
     html = _page("semantic_article_latn.html").replace(
         "<p>Toshkentda", "<p>Oʻzbekiston va Qozogʻiston chegara masalalarini muhokama qildi</p>"
-        "<p>Ikki davlat tashqi ishlar vazirliklari delimitatsiya boʻyicha navbatdagi raundni oʻtkazdi.</p><p>Toshkentda")
+        "<p>Ikki davlat tashqi ishlar vazirliklari delimitatsiya boʻyicha navbatdagi raundni oʻtkazdi.</p>"
+        "<p>Toshkentda")
     got = extract_body(
         html,
         title="Oʻzbekiston va Qozogʻiston chegara masalalarini muhokama qildi",

@@ -70,11 +70,13 @@ def _seed_cards(n: int) -> str:
         f'<div class="c"><a href="/kr/news/2025/11/1{i}/story-{i}/"><img src="/i/{i}.jpg" alt="\'x\'ning rasmi">'
         f'<span>Сиёсат</span><span>{when}</span><span>Бешинчи мақоланинг узун сарлавҳаси рақам {i}</span></a>'
         f'<p>Бу {i}-мақоланинг қисқа мазмуни, бир жумлада ёзилган ва етарлича узун.</p></div>'
-        for i, when in zip(range(n), ["Бугун 13:35", "Кеча 19:48", "13.11.2025 13:13", "12.11.2025 09:51"]))
+        for i, when in zip(range(n), ["Бугун 13:35", "Кеча 19:48", "13.11.2025 13:13", "12.11.2025 09:51"],
+                           strict=False))
 
 
 def test_seed_shaped_related_cards_every_field_and_parsed_date():
-    article = extract_article(_related_page(_seed_cards(4)), f"{BASE}/kr/news/2025/11/15/main/", FETCHED, profile="none")
+    article = extract_article(_related_page(_seed_cards(4)), f"{BASE}/kr/news/2025/11/15/main/", FETCHED,
+                              profile="none")
     related = article["related"]
     assert [r["title"] for r in related] == [f"Бешинчи мақоланинг узун сарлавҳаси рақам {i}" for i in range(4)]
     assert {r["category"] for r in related} == {"Сиёсат"}

@@ -33,7 +33,8 @@ def test_missing_page_is_not_archived_but_counted(demo_archive):
     missing = [e for e in demo_archive.expected if e.status == 404]
     assert missing
     for e in missing:
-        assert con.execute("SELECT 1 FROM articles WHERE url = ?", [demo_archive.server.url + e.path]).fetchone() is None
+        row = con.execute("SELECT 1 FROM articles WHERE url = ?", [demo_archive.server.url + e.path]).fetchone()
+        assert row is None
     crawl = con.execute("SELECT * FROM crawls ORDER BY id LIMIT 1").fetchone()
     assert crawl["status"] == "ok" and crawl["errors"] == len(missing)
     assert crawl["items_new"] == len([e for e in reachable(demo_archive) if e.path.startswith("/kr/")])

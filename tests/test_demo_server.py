@@ -87,7 +87,7 @@ def test_etag_is_sha1_of_final_body_and_if_none_match_gives_304(server):
 
 
 def test_last_modified_and_if_modified_since(server):
-    status, headers, _ = fetch(server.url + "/dated/")
+    _, headers, _ = fetch(server.url + "/dated/")
     assert headers["Last-Modified"] == "Sat, 15 Nov 2025 07:33:07 GMT"
     later = format_datetime(datetime(2025, 11, 15, 8, 0, tzinfo=timezone.utc), usegmt=True)
     earlier = format_datetime(datetime(2025, 11, 15, 7, 0, tzinfo=timezone.utc), usegmt=True)
@@ -178,7 +178,7 @@ def test_demo_listing_has_at_least_3_pages_of_10_cards_and_26_articles(demo):
 def test_every_listing_link_resolves_or_is_the_deliberate_404(demo):
     pages, expected = demo
     by_path = {e.path: e for e in expected}
-    for path in listing_chain(pages, DEMO_START_PATH) + ["/oz/siyosat/"]:
+    for path in [*listing_chain(pages, DEMO_START_PATH), "/oz/siyosat/"]:
         for link in CARD_LINK.findall(pages[path].body.decode()):
             assert (link in pages) == (by_path[link].status == 200), link
     assert [e.status for e in expected].count(404) == 1
@@ -197,8 +197,8 @@ def test_demo_seed_article_matches_the_seed_page(demo):
     seed = next(e for e in expected if e.title.startswith("Мирзиёев ва Тоқаев 1,3 млрд"))
     assert seed.lead == "Президентлар раислигида Олий давлатлараро кенгашнинг иккинчи йиғилиши бўлиб ўтди."
     assert seed.published_at == datetime(2025, 11, 15, 12, 33, tzinfo=TASHKENT)
-    assert [t for _, t in seed.related][:2] == ["Мирзиёев Тоқаевни мукофотлади",
-                                                "Ўзбекистон ва Қозоғистон ўртасида товар айирбошлаш 4 млрд долларга етди"]
+    assert [t for _, t in seed.related][:2] == [
+        "Мирзиёев Тоқаевни мукофотлади", "Ўзбекистон ва Қозоғистон ўртасида товар айирбошлаш 4 млрд долларга етди"]
     html = pages[seed.path].body.decode()
     assert "Бугун 13:35" in html and "<title>" + seed.title + " — Demo Yangiliklar</title>" in html
     assert '<link rel="canonical" href="{{BASE}}' + seed.path + '">' in html

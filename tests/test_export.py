@@ -216,20 +216,19 @@ def _bulk_archive(path: Path, n: int) -> int:
     start = datetime(2025, 1, 1, 9, 0, tzinfo=TASHKENT)
     paragraph = "Ўзбекистон Республикаси Олий Мажлиси Сенатининг ялпи мажлиси бўлиб ўтди. " * 4
     total = 0
-    with Archive(path) as archive:
-        with archive.db.conn:
-            rows, links = [], []
-            for i in range(n):
-                body = f"{i}\n\n" + "\n\n".join([paragraph] * 10)
-                total += len(body.encode())
-                url = f"https://example.uz/kr/news/{i}/"
-                rows.append({"url": url, "title": f"Мақола {i}", "body": body, "category": "Сиёсат",
-                             "published_at": (start + timedelta(hours=i)).isoformat(), "tags": '["Сенат"]',
-                             "extraction": "{}", "problems": "[]"})
-                links += [{"article_url": url, "position": p, "url": f"https://example.uz/kr/news/{i - p - 1}/",
-                           "title": f"Мақола {i - p - 1}"} for p in range(2)]
-            archive.db["articles"].insert_all(rows, batch_size=500)
-            archive.db["related_links"].insert_all(links, batch_size=500)
+    with Archive(path) as archive, archive.db.conn:
+        rows, links = [], []
+        for i in range(n):
+            body = f"{i}\n\n" + "\n\n".join([paragraph] * 10)
+            total += len(body.encode())
+            url = f"https://example.uz/kr/news/{i}/"
+            rows.append({"url": url, "title": f"Мақола {i}", "body": body, "category": "Сиёсат",
+                         "published_at": (start + timedelta(hours=i)).isoformat(), "tags": '["Сенат"]',
+                         "extraction": "{}", "problems": "[]"})
+            links += [{"article_url": url, "position": p, "url": f"https://example.uz/kr/news/{i - p - 1}/",
+                       "title": f"Мақола {i - p - 1}"} for p in range(2)]
+        archive.db["articles"].insert_all(rows, batch_size=500)
+        archive.db["related_links"].insert_all(links, batch_size=500)
     return total
 
 

@@ -19,8 +19,8 @@ NEWSCRAWL = Path(sys.executable).parent / "newscrawl"
 
 
 def newscrawl(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    command = [str(NEWSCRAWL)] if NEWSCRAWL.exists() else [sys.executable, "-c",
-                                                           "import sys; from newscrawl.cli import main; sys.exit(main())"]
+    command = [str(NEWSCRAWL)] if NEWSCRAWL.exists() else [
+        sys.executable, "-c", "import sys; from newscrawl.cli import main; sys.exit(main())"]
     return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 

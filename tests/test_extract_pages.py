@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ DEMO_CASES = ("seed", "no-lead", "garbage-date", "malformed", "latin", "updated-
 GENERIC_CASES = ("jsonld", "bare-yesterday", "cp1251-russian")
 
 
-@lru_cache(maxsize=None)
+@cache
 def truths() -> dict[str, ExpectedArticle]:
     """Ground truth of both demo sites rendered at DEMO_NOW, by absolute URL on the fixture host."""
     found = {}
@@ -91,7 +91,7 @@ def test_demo_page_fields_match_ground_truth(name: str) -> None:
     assert [(r["url"], r["title"]) for r in article["related"]] == [(absolute(p), t) for p, t in truth.related]
     assert article["canonical_url"] == article["url"]
     assert article["fetched_at"] == "2025-11-15T09:00:00+00:00"
-    if truth.published_text and "garbage-date" != name:
+    if truth.published_text and name != "garbage-date":
         assert article["published_at"] == iso(truth.published_at)
         assert article["published_text"] == truth.published_text
         assert article["published_precision"] == "minute"
@@ -162,7 +162,7 @@ def test_no_lead_page() -> None:
 
 
 def test_garbage_date_is_a_problem_not_a_date() -> None:
-    article, truth = case("demo", "garbage-date")
+    article, _ = case("demo", "garbage-date")
     assert article["published_at"] is None and article["published_text"] is None
     assert any(p["code"] == "unparsed_date" and "Сана кўрсатилмаган" in p["detail"] for p in article["problems"])
     assert {"code": "no_published_at"} in article["problems"]
@@ -186,7 +186,7 @@ def test_updated_only_page_keeps_modified_not_published() -> None:
 
 
 def test_latin_article() -> None:
-    article, truth = case("demo", "latin")
+    article, _ = case("demo", "latin")
     assert article["title"] == "Mirziyoyev va Toqayev 1,3 mlrd dollarlik loyihalarni ishga tushirdi"
     assert article["lead"] == "Prezidentlar raisligida Oliy davlatlararo kengashning ikkinchi yigʻilishi boʻlib oʻtdi."
     assert article["published_text"] == "Bugun, 12:33"
@@ -280,7 +280,8 @@ def test_opengraph_page_provenance() -> None:
 
 
 def test_listing_layer_when_the_page_has_nothing() -> None:
-    page = "<html><body><div><p>Бир хатбоши матни шу ерда ёзилган ва у етарлича узун бўлиши керак.</p></div></body></html>"
+    page = ("<html><body><div><p>Бир хатбоши матни шу ерда ёзилган ва у етарлича узун бўлиши керак.</p></div>"
+            "</body></html>")
     hint = ListingHint(time_text="Бугун 13:35", fetched_at=FETCHED, title="Карточкадаги сарлавҳа",
                        lead="Карточкадаги лид.", category="Сиёсат")
     article = extract_article(page, f"{BASE}/kr/news/x/", fetched_at=FETCHED, hint=hint)

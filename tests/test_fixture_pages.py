@@ -43,7 +43,7 @@ def differences(got: dict[str, Any], want: dict[str, Any]) -> list[str]:
         if key == "related" and isinstance(got.get(key), list) and isinstance(want.get(key), list):
             if len(got[key]) != len(want[key]):
                 lines.append(f"related: {len(got[key])} cards, want {len(want[key])}")
-            for i, (g, w) in enumerate(zip(got[key], want[key])):
+            for i, (g, w) in enumerate(zip(got[key], want[key], strict=False)):
                 lines += [f"related[{i}].{k}: got {g.get(k)!r}, want {w.get(k)!r}"
                           for k in sorted(set(g) | set(w)) if g.get(k) != w.get(k)]
             continue

@@ -121,7 +121,8 @@ def test_snippet_marks_raw_word_and_keeps_punctuation_outside() -> None:
 
 
 def test_since_rejects_garbage(tmp_path) -> None:
-    with Archive(tmp_path / "news.db") as archive, pytest.raises(ValueError, match="not a date or datetime: 'last tuesday'"):
+    with Archive(tmp_path / "news.db") as archive, \
+            pytest.raises(ValueError, match="not a date or datetime: 'last tuesday'"):
         search(archive.db, "senat", since="last tuesday")
 
 
@@ -246,7 +247,7 @@ def test_cli_since_and_no_matches(run_cli, demo_archive) -> None:
 
 def test_cli_errors_clearly(run_cli, demo_archive, tmp_path) -> None:
     missing = tmp_path / "missing.db"
-    code, out, err = run_cli("senat", "--db", str(missing))
+    code, _, err = run_cli("senat", "--db", str(missing))
     assert code == 2 and str(missing) in err and "does not exist" in err
     assert not missing.exists()
     code, _, err = run_cli("senat", "--db", str(demo_archive.db), "--since", "yesterday")

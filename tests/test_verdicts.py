@@ -62,7 +62,8 @@ def test_extraction_failures_are_errors_without_counting_the_article_twice(crawl
 def test_an_item_that_could_not_be_stored_is_a_counted_drop_naming_its_cause(crawler) -> None:
     pipeline = ArchivePipeline(crawler)
     with pytest.raises(DropItem, match=r"not stored \(disk_full\): http://x/a/: OperationalError"):
-        pipeline.record(Outcome(OutcomeKind.FAILED, "http://x/a/", reason=DISK_FULL, error="OperationalError: disk full"))
+        pipeline.record(Outcome(OutcomeKind.FAILED, "http://x/a/", reason=DISK_FULL,
+                                error="OperationalError: disk full"))
     assert crawler.stats.get_value(f"{ERRORS}/{DISK_FULL}") == 1
 
 

@@ -18,7 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--format", choices=("jsonl", "csv", "warc"), default="jsonl",
                         help="jsonl: one article per line with related links; csv: one row per article with a "
                              "header; warc: every stored raw page, gzipped")
-    parser.add_argument("--since", type=time_argument, help="articles published on or after DATE or DATETIME (Tashkent if no offset)")
+    parser.add_argument("--since", type=time_argument,
+                        help="articles published on or after DATE or DATETIME (Tashkent if no offset)")
     parser.add_argument("--until", type=time_argument, help="articles published up to DATE (whole day) or DATETIME")
     parser.add_argument("--category", help="only articles of this category, as stored (e.g. Сиёсат)")
     add_db_argument(parser)

@@ -25,7 +25,8 @@ def add_page_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="the page's URL when SOURCE is a file (default: file:// URL)")
     parser.add_argument("--profile", default="auto", help="site profile name or TOML path; 'auto' matches the "
                         "URL's host, 'none' uses only metadata and generic layers (default: auto)")
-    parser.add_argument("--fetched-at", type=datetime_argument, help="fetch time for relative dates (ISO 8601; default: now)")
+    parser.add_argument("--fetched-at", type=datetime_argument,
+                        help="fetch time for relative dates (ISO 8601; default: now)")
 
 
 def load_page(args: argparse.Namespace) -> tuple[bytes, str, str | None, datetime]:

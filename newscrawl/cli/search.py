@@ -19,7 +19,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                     "apostrophe variant find the same articles. See docs/search.md.")
     parser.add_argument("query", nargs="+", help="search words")
     add_db_argument(parser)
-    parser.add_argument("--limit", type=bounded_int(0, SQLITE_MAX_INT), default=20, help="most matches to show (default 20, 0 = all)")
+    parser.add_argument("--limit", type=bounded_int(0, SQLITE_MAX_INT), default=20,
+                        help="most matches to show (default 20, 0 = all)")
     parser.add_argument("--since", type=time_argument,
                         help="only articles published on or after DATE or DATETIME (Tashkent if no offset)")
     return parser

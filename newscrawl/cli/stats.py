@@ -50,18 +50,18 @@ def day_table(counts: dict[str, dict[str, int]], first: date, last: date) -> lis
         for category, n in by_category.items():
             totals[category] += n
     ranked = sorted(totals, key=lambda c: (-totals[c], c))
-    shown = ranked if len(ranked) <= MAX_CATEGORY_COLUMNS else ranked[:MAX_CATEGORY_COLUMNS - 1] + [OTHER]
+    shown = ranked if len(ranked) <= MAX_CATEGORY_COLUMNS else [*ranked[:MAX_CATEGORY_COLUMNS - 1], OTHER]
     widths = [max(len(c), 5) for c in shown]
 
     def line(label: str, total: int, cells: list[int]) -> str:
-        values = "  ".join(f"{(n or '-')!s:>{w}}" for n, w in zip(cells, widths))
+        values = "  ".join(f"{(n or '-')!s:>{w}}" for n, w in zip(cells, widths, strict=True))
         return f"{label:<10}  {total or '-'!s:>5}  {values}".rstrip()
 
     def cells(by_category: dict[str, int]) -> list[int]:
         return [by_category.get(c, 0) if c != OTHER else
                 sum(n for k, n in by_category.items() if k not in shown) for c in shown]
 
-    header = f"{'day':<10}  {'total':>5}  " + "  ".join(f"{c:>{w}}" for c, w in zip(shown, widths))
+    header = f"{'day':<10}  {'total':>5}  " + "  ".join(f"{c:>{w}}" for c, w in zip(shown, widths, strict=True))
     lines = [header.rstrip()]
     day = last
     while day >= first:
@@ -89,7 +89,7 @@ def _duration(seconds: float | None) -> str:
         return "-"
     if seconds < 60:
         return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
@@ -123,5 +123,5 @@ def render(db: sqlite_utils.Database, *, weeks: int = 4, today: date | None = No
     lines = [f"Archive: {total[0]} articles, newest published {total[1] or '-'}",
              "", f"Articles per day and category, {first} to {last} (Tashkent dates, newest first):"]
     lines += day_table(counts, first, last)
-    lines += ["", "Last crawls:"] + crawl_table(db)
+    lines += ["", "Last crawls:", *crawl_table(db)]
     return "\n".join(lines)

@@ -154,7 +154,8 @@ def _head(item: _Item, now: datetime) -> str:
     return "\n".join(parts)
 
 
-def _article_html(item: _Item, related: list[_Item], most_read: list[_Item], now: datetime) -> tuple[str, ExpectedArticle]:
+def _article_html(item: _Item, related: list[_Item], most_read: list[_Item],
+                  now: datetime) -> tuple[str, ExpectedArticle]:
     words, flavour = item.words, item.plan.flavour
     date_text = _visible_date(item, now)
     if flavour == "jsonld":
@@ -233,7 +234,7 @@ def _item(plan: _Plan, now: datetime) -> _Item:
     story = next(s for s in load_stories(plan.source) if s.slug == plan.slug)
     lang = "ru" if plan.source == "generic_ru" else ("uz-Latn" if plan.latin else "uz-Cyrl")
     published = resolve_when(plan.when, now)
-    modified = published + (story.modified(now) - story.published(now)) if story.updated else None
+    modified = published + (changed - story.published(now)) if (changed := story.modified(now)) else None
     return _Item(plan, story, lang, f"/news/{day_path(published)}/{story.slug}.html", published, modified)
 
 

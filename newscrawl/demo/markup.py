@@ -84,7 +84,8 @@ def card_html(card: Card) -> str:
     )
 
 
-def document(chrome: Chrome, title: str, head_extra: str, main: str, most_read: list[Card], lang: str | None = None) -> str:
+def document(chrome: Chrome, title: str, head_extra: str, main: str, most_read: list[Card],
+             lang: str | None = None) -> str:
     """A full page: head, header menu, main content, "most read" aside, footer."""
     menu = "".join(f'<a href="{attr(href)}">{text(label)}</a>' for href, label in chrome.menu)
     aside = "".join(f'<li><a href="{attr(c.path)}">{text(c.title)}</a></li>' for c in most_read)

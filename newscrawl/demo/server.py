@@ -21,7 +21,7 @@ NOT_FOUND_BODY = (
     "<title>404 — Саҳифа топилмади</title></head><body><main class=\"content\">"
     "<h1>404</h1><p>Саҳифа топилмади. <a href=\"/kr/\">Асосий саҳифа</a></p>"
     "</main></body></html>\n"
-).encode("utf-8")
+).encode()
 
 
 class RequestRecord(NamedTuple):
@@ -44,18 +44,18 @@ class _Rendered:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     wbufsize = 1 << 16  # headers and body leave in one write; handle_one_request flushes
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+    def do_GET(self) -> None:
         self._serve(send_body=True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(send_body=False)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Silence the default stderr access log."""
 
     def _serve(self, send_body: bool) -> None:
@@ -102,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    demo: "DemoServer"
+    demo: DemoServer
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Clients dropping connections are normal in tests; say nothing."""
@@ -128,7 +128,7 @@ class DemoServer:
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "DemoServer":
+    def start(self) -> DemoServer:
         """Bind, start serving in a daemon thread and set `url`."""
         if self._httpd is not None:
             return self
@@ -153,7 +153,7 @@ class DemoServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "DemoServer":
+    def __enter__(self) -> DemoServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -98,7 +98,8 @@ def _date_texts(entry: _Entry, now: datetime) -> tuple[str | None, str | None]:
     return date_text, updated_text
 
 
-def _render_article(entry: _Entry, related: list[_Entry], most_read: list[Card], now: datetime) -> tuple[Page, ExpectedArticle]:
+def _render_article(entry: _Entry, related: list[_Entry], most_read: list[Card],
+                    now: datetime) -> tuple[Page, ExpectedArticle]:
     story = entry.story
     date_text, updated_text = _date_texts(entry, now)
     paragraphs = [(kind, entry.t(value)) for kind, value in story.paragraphs]

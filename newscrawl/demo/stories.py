@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from newscrawl import translit
@@ -116,10 +116,10 @@ def _parse_block(block: str) -> Story:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_stories(name: str) -> tuple[Story, ...]:
     """Parse `content/<name>.txt` (see docs/demo-site.md for the format)."""
-    raw = resources.files("newscrawl.demo").joinpath("content", f"{name}.txt").read_text("utf-8")
+    raw = resources.files("newscrawl.demo").joinpath("content").joinpath(f"{name}.txt").read_text("utf-8")
     raw = "\n".join(line for line in raw.splitlines() if not line.startswith("#"))
     blocks = [b.strip("\n") for b in re.split(r"^=== ", raw, flags=re.M)[1:]]
     return tuple(_parse_block(b) for b in blocks)

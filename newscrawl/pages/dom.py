@@ -102,7 +102,7 @@ class ClassIndex:
             hits: dict[int, etree._Element] = {}
             for token, (elements, positions) in self.by_class.items():
                 if part in token:
-                    hits.update(zip(positions, elements))
+                    hits.update(zip(positions, elements, strict=True))  # parallel lists of one class token
             order = sorted(hits)
             found = self._parts[part] = ([hits[p] for p in order], order)
         return found

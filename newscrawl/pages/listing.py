@@ -92,7 +92,7 @@ def generic_next_page(sel: Selector, base: str, url: str) -> str | None:
             continue
         if (text and NEXT_WORDS.search(text)) or (a.attrib.get("aria-label", "").lower() in ("next", "next page")):
             return found
-        if text == str(following) or current_page_number(found) == following and text.isdigit():
+        if text == str(following) or (current_page_number(found) == following and text.isdigit()):
             return found
     return None
 

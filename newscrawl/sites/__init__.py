@@ -128,13 +128,13 @@ def parse_profile(path: Path, data: dict[str, Any]) -> Profile:
     formats = data.get("date_formats", [])
     if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
         raise ProfileError(path, "date_formats", "must be a list of strptime formats such as '%d.%m.%Y %H:%M'")
-    known = {"name", "hosts", "base_url", "timezone", "date_formats", "language", "description", "categories", "listing", "article", "card",
-             "related", "feeds"}
+    known = {"name", "hosts", "base_url", "timezone", "date_formats", "language", "description", "categories",
+             "listing", "article", "card", "related", "feeds"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ProfileError(path, unknown[0], "unknown key")
     for table, values, allowed in (("listing", listing, LISTING_KEYS), ("card", card, CARD_KEYS),
-                                   ("article", article, ARTICLE_KEYS + ("body", "body_exclude")),
+                                   ("article", article, (*ARTICLE_KEYS, "body", "body_exclude")),
                                    ("related", related, ("cards",))):
         unknown = sorted(set(values) - set(allowed))
         if unknown:

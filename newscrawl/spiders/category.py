@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -64,7 +64,18 @@ class CategorySpider(scrapy.Spider):
 
     name = "category"
     default_category: str | None = None
-    handle_httpstatus_list = [304, 404, 410]
+    handle_httpstatus_list = [304, 404, 410]  # noqa: RUF012 (Scrapy reads this attribute; nothing changes it)
+    # set by from_crawler, from the crawler's settings
+    max_pages: int
+    backfill: bool
+    refresh: timedelta
+    max_listing_pages: int
+    max_listing_links: int
+    seen_cards: set[str]
+    start_url: str
+    profile: Profile | None
+    missing_retry: timedelta
+    allowed_domains: list[str]
 
     def __init__(self, start_url: str | None = None, site: str | None = None, category: str | None = None,
                  max_pages: str | int | None = None, since: str | None = None, **kwargs: Any) -> None:
@@ -87,6 +98,8 @@ class CategorySpider(scrapy.Spider):
         self.crawl_state: CrawlState | None = None
         self.extractor: ExtractionPool | None = None
         self.allowed_domains: list[str] = []
+        self.closing: asyncio.Future[None] | None = None
+        """The task closing the spider after stop_crawl(), kept so it is not garbage-collected."""
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -132,7 +145,8 @@ class CategorySpider(scrapy.Spider):
         return SqliteCrawlState(settings.get("NEWSCRAWL_DB"))
 
     def stop_crawl(self, reason: str) -> None:
-        asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=reason))
+        # kept, so the task cannot be garbage-collected before the engine has closed the spider
+        self.closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=reason))
 
     def _resolve_start_url(self, settings: Any, site: str) -> str:
         """-a start_url, else NEWSCRAWL_START_URL, else the profile's base_url + category."""
@@ -239,7 +253,7 @@ class CategorySpider(scrapy.Spider):
 
     def page_too_large(self, failure: Failure) -> list[SkippedPage]:
         """A response cut off at NEWSCRAWL_MAX_PAGE_BYTES: recorded as skipped; an article one is also an error."""
-        exc: PageTooLarge = failure.value
+        exc = cast(PageTooLarge, failure.value)
         request = getattr(failure, "request", None)
         stats = self.crawler.stats
         if request is not None and request.callback == self.parse_article:
@@ -356,7 +370,7 @@ class CategorySpider(scrapy.Spider):
         fetched_at = datetime.now(timezone.utc)
         stamp = fetched_at.isoformat(timespec="seconds")
         # the URL the card linked to (where a redirect started) and the URL that answered
-        linked = canonical_url(response.request.meta.get("redirect_urls", [response.url])[0])
+        linked = canonical_url(response.meta.get("redirect_urls", [response.url])[0])
         final = canonical_url(response.url)
         if response.status == 304:
             stats.inc_value(statkeys.NOT_MODIFIED)
@@ -419,7 +433,7 @@ def _header(response: Response, name: str) -> str | None:
 def _failure_cause(failure: Failure) -> str | None:
     """The error cause of a failed request, or None for a request deliberately not made (robots.txt)."""
     if failure.check(HttpError):
-        return f"http_{failure.value.response.status}"
+        return f"http_{cast(HttpError, failure.value).response.status}"
     if failure.check(IgnoreRequest):
         return REDIRECT_LOOP if failure.getErrorMessage() == SCRAPY_MAX_REDIRECTS else None
     if failure.check(TimeoutError, defer.TimeoutError, TCPTimedOutError):
