@@ -18,6 +18,7 @@ from newscrawl.errors import (
     ITEM_ERRORS,
     OFFSITE_REDIRECT,
     REDIRECT_LOOP,
+    SPIDER_EXCEPTION,
     STORAGE_CAUSES,
     URL_TOO_LONG,
     WORKER_DIED,
@@ -42,6 +43,8 @@ ARCHIVE_LOCKED = "archive_locked"
 """The close reason of a library crawl stopped before any request because another run holds the archive."""
 URLLENGTH_DROPPED = "urllength/request_ignored_count"
 """Scrapy's UrlLengthMiddleware drops over-long URLs silently, counting them under this stat only."""
+SPIDER_EXCEPTIONS = "spider_exceptions/count"
+"""Scrapy's count of exceptions raised by spider callbacks, which it only logs."""
 
 
 def storage_problem(exc: BaseException, db_path: str) -> str:
@@ -185,6 +188,8 @@ class CrawlReport:
         if reason != "finished":
             return "interrupted", EXIT_FAILED, f"crawl stopped early ({reason})"
         if not self._count(statkeys.LISTING_PAGES):
+            if causes.get(SPIDER_EXCEPTION):
+                return "failed", EXIT_FAILED, "start page could not be parsed (exception in the spider; see the log)"
             why = " (URL longer than URLLENGTH_LIMIT)" if causes.get(URL_TOO_LONG) else ""
             return "failed", EXIT_FAILED, f"start page never fetched{why}"
         if attempted and not stored:
@@ -207,6 +212,9 @@ class CrawlReport:
         dropped_urls = int(self.stats.get_value(URLLENGTH_DROPPED, 0) or 0)
         if dropped_urls:
             count_error(self.stats, URL_TOO_LONG, count=dropped_urls)
+        raised = int(self.stats.get_value(SPIDER_EXCEPTIONS, 0) or 0)
+        if raised:  # a listing page whose parsing raised leaves its articles unfetched: never an ok run by itself
+            count_error(self.stats, SPIDER_EXCEPTION, count=raised)
         status, exit_code, why = self.verdict(reason)
         drift = self.drift(spider)
         duration = time.monotonic() - self.started

@@ -255,6 +255,48 @@ def test_read_only_archive_used_as_a_library_stops_before_any_request(site: Site
     assert_healthy(db, before)
 
 
+BUGGY_CRAWL = """
+import sys
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+from newscrawl.spiders.siyosat import SiyosatSpider
+
+
+class BuggySpider(SiyosatSpider):
+    def parse_listing(self, response):
+        if sys.argv[3] == "first":
+            raise RuntimeError("a bug meets the start page")
+        yield from super().parse_listing(response)
+        raise RuntimeError("a bug after the cards")
+
+
+settings = get_project_settings()
+settings.set("NEWSCRAWL_DB", sys.argv[1])
+process = CrawlerProcess(settings)
+process.crawl(BuggySpider, start_url=sys.argv[2])
+process.start()
+"""
+
+
+@pytest.mark.parametrize("where", ["first", "after"])
+def test_an_exception_in_the_spider_is_an_error_and_an_empty_run_fails(site: Site, tmp_path: Path,
+                                                                        where: str) -> None:
+    """Scrapy only logs a callback's exception: the verdict counts it, so a run that stored nothing fails."""
+    db, script = tmp_path / "news.db", tmp_path / "buggy_crawl.py"
+    script.write_text(BUGGY_CRAWL, encoding="utf-8")  # a file: Scrapy reads a generator callback's source
+    result = subprocess.run([sys.executable, str(script), str(db), site.start.split("=", 1)[1], where],
+                            cwd=ROOT, capture_output=True, text=True, timeout=240,
+                            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"})
+    row = crawl_rows(db)[-1]
+    causes = json.loads(row["error_causes"] or "{}")
+    assert causes.get("spider_exception") == 1, (dict(row), result.stderr[-3000:])
+    if where == "first":
+        assert row["status"] == "failed", dict(row)
+        assert "start page could not be parsed" in row["reason"], dict(row)
+    else:  # the cards before the exception were followed: stored, one error out of six attempts
+        assert (row["status"], row["items_new"], row["errors"]) == ("ok", site.count, 1), (dict(row), result.stderr[-3000:])
+
+
 # --- the worker ----------------------------------------------------------------------------------------------
 
 def _worker_pids(pid: int) -> list[int]:
