@@ -294,7 +294,8 @@ def test_an_exception_in_the_spider_is_an_error_and_an_empty_run_fails(site: Sit
         assert row["status"] == "failed", dict(row)
         assert "start page could not be parsed" in row["reason"], dict(row)
     else:  # the cards before the exception were followed: stored, one error out of six attempts
-        assert (row["status"], row["items_new"], row["errors"]) == ("ok", site.count, 1), (dict(row), result.stderr[-3000:])
+        counts = (row["status"], row["items_new"], row["errors"])
+        assert counts == ("ok", site.count, 1), (dict(row), result.stderr[-3000:])
 
 
 # --- the worker ----------------------------------------------------------------------------------------------
