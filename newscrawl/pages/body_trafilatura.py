@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import lxml.html
 from lxml import etree
 
-_SPACE = re.compile(r"\s+")
+from newscrawl.pages.text import collapse
+
 # trafilatura's output elements that hold several paragraphs rather than being one.
 _BLOCKS = frozenset(("p", "head", "list", "item", "table", "row", "quote", "code", "div"))
 # Elements rendered as one paragraph even when they hold block children (a table row reads as one line).
@@ -61,7 +61,7 @@ def render(body: etree._Element) -> list[str]:
                 if node is not el and node.tail:
                     parts.append(node.tail)
         for line in "".join(parts).split("\n"):
-            text = _SPACE.sub(" ", line).strip()
+            text = collapse(line)
             if text:
                 out.append(text)
 
@@ -76,9 +76,9 @@ def render(body: etree._Element) -> list[str]:
             loose(child.tail)
 
     def loose(text: str | None) -> None:
-        text = _SPACE.sub(" ", text or "").strip()
-        if text:
-            out.append(text)
+        squashed = collapse(text)
+        if squashed:
+            out.append(squashed)
 
     walk(body)
     return out

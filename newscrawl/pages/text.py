@@ -20,7 +20,6 @@ BLOCK_TAGS = {
     "fieldset", "legend", "hgroup", "form",
 }
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[\W_]+")
 AUTHOR_LABEL = re.compile(r"^\s*(муаллиф|muallif|автор|author|by|матн|matn|текст|text)\s*[:\-–—]?\s*", re.IGNORECASE)
 
@@ -82,7 +81,7 @@ class _Segmenter:
         self.owner: lxml_html.HtmlElement | None = None
 
     def flush(self) -> None:
-        text = _SPACE.sub(" ", "".join(self.parts)).strip()
+        text = collapse("".join(self.parts)) or ""
         if text and self.owner is not None:
             self.blocks.append(Block(text, self.owner, min(self.link_chars, len(text)),
                                      len(self.blocks), self.owner.tag in HEADING_TAGS))
