@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sqlite3
 import sys
 import traceback
@@ -153,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:  # Ctrl-C: output files are left as they were (safe_write), no traceback
         print(f"newscrawl {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        # The interrupt can land inside a library's constructor (warcio's SpooledTemporaryFile), leaving a
+        # half-built object whose __del__ prints an "Exception ignored" traceback at exit: the cleanup that
+        # matters (the partial output file) is done, so leave without running finalizers.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - sorted below: expected errors are one line, the rest re-shown
         from newscrawl.lock import EXIT_LOCKED, ArchiveLocked
         if isinstance(exc, ArchiveLocked):
