@@ -471,15 +471,7 @@ class Archive:
 
     def _find_article(self, url: str) -> dict[str, Any] | None:
         """The archived article stored under url, its slash variant or one of their aliases (url canonical)."""
-        forms = url_forms(url)
-        marks = ", ".join("?" * len(forms))
-        found = next(self.db.query(f"SELECT * FROM articles WHERE url IN ({marks}) ORDER BY url != ? LIMIT 1",
-                                   [*forms, url]), None)
-        if found is None:
-            found = next(self.db.query(f"SELECT a.* FROM url_aliases x JOIN articles a ON a.url = x.url "
-                                       f"WHERE x.alias IN ({marks}) ORDER BY x.alias != ? LIMIT 1", [*forms, url]),
-                         None)
-        return found
+        return next(self.db.query("SELECT * FROM articles WHERE url = ?", [self.resolve_url(url)]), None)
 
     def derived_state(self, url: str) -> dict[str, Any] | None:
         """What extraction decides about the archived article at any form of url, as stored: DERIVED_COLUMNS and
@@ -494,10 +486,20 @@ class Archive:
         return state
 
     def resolve_url(self, url: str) -> str:
-        """The URL an article is archived under for any form of it; the canonical URL when it is not archived."""
+        """The URL an article is archived under for any form of it; the canonical URL when it is not archived.
+
+        Called for every related link of every stored article, so it reads the URL column only: selecting the
+        whole row (body included) made it the costliest step of a store."""
         url = canonical_url(url)
-        found = self._find_article(url)
-        return found["url"] if found else url
+        forms = url_forms(url)
+        marks = ", ".join("?" * len(forms))
+        found = self.db.execute(f"SELECT url FROM articles WHERE url IN ({marks}) ORDER BY url != ? LIMIT 1",
+                                [*forms, url]).fetchone()
+        if found is None:
+            found = self.db.execute(f"SELECT a.url FROM url_aliases x JOIN articles a ON a.url = x.url "
+                                    f"WHERE x.alias IN ({marks}) ORDER BY x.alias != ? LIMIT 1",
+                                    [*forms, url]).fetchone()
+        return str(found[0]) if found else url
 
     def _remember_aliases(self, url: str, aliases: set[str], seen: str) -> None:
         """Record other URLs of the article at url, and point related links made with any of them at url."""
