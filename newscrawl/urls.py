@@ -73,6 +73,7 @@ def article_url(base_url: str, href: str | None) -> str | None:
     return _web_url(base_url, href, canonical_url)
 
 
+@lru_cache(maxsize=CACHED_URLS)  # the join repeats with the link: a page's cards are joined once per field
 def _web_url(base_url: str, href: str | None, form: Callable[[str], str]) -> str | None:
     if not href or not href.strip():
         return None
