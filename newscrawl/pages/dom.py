@@ -37,7 +37,8 @@ def compiled(css: str) -> etree.XPath:
 # the body, use the XPath. [class*=part] (the generic author's "[class*=byline]") is the tokens holding part.
 # cssselect >= 1.4 puts a cheap `contains(@class, 'name') and` pre-filter in front of the token test: allowed.
 _CLASS_STEP = re.compile(
-    r"descendant-or-self::(\*|[A-Za-z][\w-]*)\[@class and (?:contains\(@class, '[^']*'\) and )?contains\((?:concat\(' ', normalize-space\(@class\), ' '\), "
+    r"descendant-or-self::(\*|[A-Za-z][\w-]*)\[@class and "
+    r"(?:contains\(@class, '[^']*'\) and )?contains\((?:concat\(' ', normalize-space\(@class\), ' '\), "
     r"' ([^' ]+) '|@class, '([^' \t\n\r]+)')\)\](/(?!/).*)?", re.DOTALL)  # .name, or [class*=part]
 _XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
 _CLASSED = etree.XPath("descendant-or-self::*[@class]")
