@@ -324,16 +324,18 @@ def _kill_worker_when(proc: subprocess.Popen[str], ready: Callable[[], bool], ti
     raise AssertionError("the crawl ended before its worker could be killed")
 
 
+def crawl_process(db: Path, site: Site) -> subprocess.Popen[str]:
+    """A real `scrapy crawl siyosat` of the site, output merged, for tests that act on it while it runs."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-s", f"NEWSCRAWL_DB={db}", *FAST, "-a", site.start]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def test_killed_worker_is_replaced_and_nothing_is_lost(tmp_path: Path) -> None:
     site = Site(30, delay=0.15)
     db = tmp_path / "news.db"
-    with site.server:
-        command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-s", f"NEWSCRAWL_DB={db}", *FAST,
-                   "-a", site.start]
-        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True) as proc:
-            _kill_worker_when(proc, lambda: site.article_hits() >= 8)
-            output, _ = proc.communicate(timeout=240)
+    with site.server, crawl_process(db, site) as proc:
+        _kill_worker_when(proc, lambda: site.article_hits() >= 8)
+        output, _ = proc.communicate(timeout=240)
     assert proc.returncode == 0, output[-3000:]
     assert "worker_restarts=1" in summary_line(output)
     assert len(archived(db)) == 30, "an item in flight when the worker died was not retried"
@@ -345,16 +347,12 @@ def test_killed_worker_is_replaced_and_nothing_is_lost(tmp_path: Path) -> None:
 def test_a_worker_that_keeps_dying_fails_the_run(tmp_path: Path) -> None:
     site = Site(60, delay=0.1)
     db = tmp_path / "news.db"
-    with site.server:
-        command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-s", f"NEWSCRAWL_DB={db}", *FAST,
-                   "-a", site.start]
-        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True) as proc:
-            killed: set[int] = set()
-            for _ in range(4):  # MAX_WORKER_RESTARTS + 1 deaths
-                killed.add(_kill_worker_when(proc, lambda: not killed & set(_worker_pids(proc.pid))))
-                time.sleep(0.3)
-            output, _ = proc.communicate(timeout=240)
+    with site.server, crawl_process(db, site) as proc:
+        killed: set[int] = set()
+        for _ in range(4):  # MAX_WORKER_RESTARTS + 1 deaths
+            killed.add(_kill_worker_when(proc, lambda: not killed & set(_worker_pids(proc.pid))))
+            time.sleep(0.3)
+        output, _ = proc.communicate(timeout=240)
     assert proc.returncode == 1, output[-3000:]
     row = crawl_rows(db)[-1]
     assert row["status"] == "failed" and "extraction worker died 4 times" in row["reason"], row["reason"]
