@@ -50,6 +50,11 @@ SCRAPY_MAX_REDIRECTS = "max redirections reached"
 """The message of the IgnoreRequest Scrapy's RedirectMiddleware raises at REDIRECT_MAX_TIMES."""
 
 
+def http_cause(status: int) -> str:
+    """The cause of an article that answered an HTTP error: "http_404"."""
+    return f"http_{status}"
+
+
 def count_error(stats: Any, cause: str, *, item: bool = False, count: int = 1) -> None:
     stats.inc_value(ERRORS, count)
     stats.inc_value(f"{ERRORS}/{cause}", count)

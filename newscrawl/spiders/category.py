@@ -20,7 +20,7 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTi
 from twisted.python.failure import Failure
 
 from newscrawl import statkeys
-from newscrawl.archive import KnownArticle
+from newscrawl.archive import KnownArticle, utc_now
 from newscrawl.arguments import ArgumentProblem, max_pages_argument, setting_value, settings_problem, since_argument
 from newscrawl.errors import (
     CONNECTION_REFUSED,
@@ -32,6 +32,7 @@ from newscrawl.errors import (
     SCRAPY_MAX_REDIRECTS,
     TIMEOUT,
     count_error,
+    http_cause,
 )
 from newscrawl.feeds import feed_entries
 from newscrawl.items import (
@@ -65,17 +66,6 @@ class CategorySpider(scrapy.Spider):
     name = "category"
     default_category: str | None = None
     handle_httpstatus_list = [304, 404, 410]  # noqa: RUF012 (Scrapy reads this attribute; nothing changes it)
-    # set by from_crawler, from the crawler's settings
-    max_pages: int
-    backfill: bool
-    refresh: timedelta
-    max_listing_pages: int
-    max_listing_links: int
-    seen_cards: set[str]
-    start_url: str
-    profile: Profile | None
-    missing_retry: timedelta
-    allowed_domains: list[str]
 
     def __init__(self, start_url: str | None = None, site: str | None = None, category: str | None = None,
                  max_pages: str | int | None = None, since: str | None = None, **kwargs: Any) -> None:
@@ -249,7 +239,7 @@ class CategorySpider(scrapy.Spider):
         self.logger.warning("Listing page %s: %s", response.url, detail)
         self.crawler.stats.inc_value(statkeys.skipped(SKIP_TOO_MANY_LINKS))
         return SkippedPage(url=response.url, reason=SKIP_TOO_MANY_LINKS, detail=detail, status=response.status,
-                           content_type=_header(response, "Content-Type"), fetched_at=_now_stamp())
+                           content_type=_header(response, "Content-Type"), fetched_at=utc_now())
 
     def page_too_large(self, failure: Failure) -> list[SkippedPage]:
         """A response cut off at NEWSCRAWL_MAX_PAGE_BYTES: recorded as skipped; an article one is also an error."""
@@ -261,7 +251,7 @@ class CategorySpider(scrapy.Spider):
         else:
             stats.inc_value(statkeys.skipped(SKIP_TOO_LARGE))
         self.logger.warning("Skipped %s: %s", exc.url, exc.detail)
-        return [SkippedPage(url=exc.url, reason=SKIP_TOO_LARGE, detail=exc.detail, fetched_at=_now_stamp())]
+        return [SkippedPage(url=exc.url, reason=SKIP_TOO_LARGE, detail=exc.detail, fetched_at=utc_now())]
 
     def not_an_html_page(self, response: Response, stamp: str) -> SkippedPage | None:
         """A page that answered 200 with an image, a PDF, a feed or nothing: recorded, not archived or parsed.
@@ -377,7 +367,7 @@ class CategorySpider(scrapy.Spider):
             yield NotModified(url=final, fetched_at=stamp)
             return
         if response.status >= 400:
-            count_error(stats, f"http_{response.status}")
+            count_error(stats, http_cause(response.status))
             self.logger.warning("Article %s answered HTTP %s: not archived", response.url, response.status)
             yield MissingPage(url=linked, status=response.status, fetched_at=stamp)
             return
@@ -421,10 +411,6 @@ class CategorySpider(scrapy.Spider):
         return None
 
 
-def _now_stamp() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -433,7 +419,7 @@ def _header(response: Response, name: str) -> str | None:
 def _failure_cause(failure: Failure) -> str | None:
     """The error cause of a failed request, or None for a request deliberately not made (robots.txt)."""
     if failure.check(HttpError):
-        return f"http_{cast(HttpError, failure.value).response.status}"
+        return http_cause(cast(HttpError, failure.value).response.status)
     if failure.check(IgnoreRequest):
         return REDIRECT_LOOP if failure.getErrorMessage() == SCRAPY_MAX_REDIRECTS else None
     if failure.check(TimeoutError, defer.TimeoutError, TCPTimedOutError):
