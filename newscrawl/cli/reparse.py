@@ -13,7 +13,6 @@ import os
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from newscrawl.cli import add_db_argument, bounded_int, check_profile, date_argument, open_archive
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from newscrawl.archive import Archive
 
 # Problems a value kept from the listing card makes untrue: the field's "no_<field>" code (ProblemCode values).
@@ -100,6 +101,7 @@ def _extract_chunk(tasks: list[Task], profile: str) -> list[dict[str, Any]]:
 def _extract_parallel(pages: Iterable[Page], profile: str, processes: int) -> Iterator[tuple[Page, dict[str, Any]]]:
     """(page, article) in page order, extracted by a pool of workers a bounded number of chunks ahead."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     from newscrawl.workers import sigint_blocked, start_worker
 
