@@ -56,17 +56,21 @@ def serve(articles: int, per_page: int, realistic: bool = False) -> None:
     from newscrawl.demo.site import DEMO_START_PATH, synthetic_site
 
     class TimedServer(DemoServer):
-        """DemoServer that also remembers when the first and last request of a round arrived."""
+        """DemoServer that also remembers when each request of a round arrived (time.monotonic(), which is
+        system-wide on Linux, so other processes can line their own samples up with it)."""
 
         first = last = 0.0
+        times: list[tuple[float, bool]]
 
         def _log(self, record: RequestRecord) -> None:
             now = time.monotonic()
             super()._log(record)
             self.first = self.first or now
             self.last = now
+            self.times.append((now, "/news/" in record.path and record.status == 200))
 
     server = TimedServer(realistic_site(articles, per_page) if realistic else synthetic_site(articles, per_page))
+    server.times = []
     server.start()
     print(json.dumps({"url": server.url + DEMO_START_PATH}), flush=True)
     for line in sys.stdin:
@@ -75,9 +79,12 @@ def serve(articles: int, per_page: int, realistic: bool = False) -> None:
             statuses = Counter(r.status for r in server.requests)
             print(json.dumps({"requests": len(server.requests), "status": dict(statuses),
                               "span_s": server.last - server.first}), flush=True)
+        elif command == "times":  # [[monotonic seconds, is an article page], ...] of this round, in order
+            print(json.dumps(server.times), flush=True)
         elif command == "reset":
             server.reset_log()
             server.first = server.last = 0.0
+            server.times = []
             print(json.dumps({"ok": True}), flush=True)
     server.stop()
 

@@ -14,7 +14,7 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from newscrawl.cli import add_db_argument, bounded_int, check_profile, date_argument, open_archive
@@ -30,6 +30,9 @@ CHUNK = 8
 """Pages per task sent to a worker: enough to amortise the round trip, few enough to keep every worker busy."""
 IN_FLIGHT_PER_PROCESS = 4
 """Tasks queued per worker: the pages held in memory stay bounded whatever the archive's size."""
+PARALLEL_FROM = 200
+"""Without --processes, fewer pages than this are reparsed in this process: starting workers (each imports the
+extractors, about a second) would cost more than they save."""
 
 Page = dict[str, Any]
 Task = tuple[bytes, str, str, str | None]
@@ -42,9 +45,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--since", type=date_argument, help="only pages fetched on or after this date (YYYY-MM-DD)")
     parser.add_argument("--url", help="only this article URL")
     parser.add_argument("--profile", default="auto", help="site profile (default: match each URL's host)")
-    parser.add_argument("--processes", type=bounded_int(1, 256), default=os.cpu_count() or 1, metavar="N",
-                        help="extract in N processes; this one reads and writes the archive "
-                             "(default: the number of CPUs, %(default)s here; 1: all in this process)")
+    parser.add_argument("--processes", type=bounded_int(1, 256), metavar="N",
+                        help="extract in N worker processes while this one reads and writes the archive "
+                             f"(default: the number of CPUs, {os.cpu_count() or 1} here, once at least "
+                             f"{PARALLEL_FROM} pages are selected; 1: everything in this process)")
     parser.add_argument("--wait", type=bounded_int(0, 10**7), metavar="SECONDS",
                         help="while a crawl is writing to the archive, wait at most this long for it to finish, "
                              "then exit 75 (default: wait as long as it runs; 0: do not wait)")
@@ -52,16 +56,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def reparse(archive: Archive, *, since: str | None = None, url: str | None = None,
-            profile: str = "auto", processes: int = 1) -> tuple[int, int, dict[str, int]]:
+            profile: str = "auto", processes: int = 1, parallel_from: int = 0) -> tuple[int, int, dict[str, int]]:
     """Re-extract every selected page and store everything derived from it again (fields, precision, provenance,
     problems, related links, the search index); the archive keeps versions by content hash as for a crawl.
-    Extraction runs in `processes` worker processes (1: in this one); writes stay here, in page order.
+    Extraction runs in `processes` worker processes (1: in this one) once at least `parallel_from` pages are
+    selected; writes stay here, in page order.
     Returns (pages seen, articles whose stored state changed, changes per column, `related` for the block)."""
     pages = changed = 0
     fields: dict[str, int] = {}
-    selected = archive.latest_pages(since=since, url=url)
-    extracted = _extract_parallel(selected, profile, processes) if processes > 1 and not url else \
-        ((page, _extract(_task(page), profile)) for page in selected)
+    selected: Iterator[Page] = iter(archive.latest_pages(since=since, url=url))
+    ahead: list[Page] = []
+    if processes > 1:
+        ahead = list(islice(selected, parallel_from))  # read first: a few pages are not worth the workers
+    if processes > 1 and len(ahead) == parallel_from:
+        extracted = _extract_parallel(chain(ahead, selected), profile, processes)
+    else:
+        extracted = ((page, _extract(_task(page), profile)) for page in chain(ahead, selected))
     for page, new in extracted:
         pages += 1
         old = archive.article(page["final_url"])
@@ -162,8 +172,10 @@ def run(args: argparse.Namespace) -> int:
     lock = acquire(args.db, wait=float("inf") if args.wait is None else args.wait, on_wait=waiting)
     try:
         with Archive(args.db, create=False) as archive:
-            pages, changed, fields = reparse(archive, since=args.since, url=args.url, profile=args.profile,
-                                             processes=args.processes)
+            pages, changed, fields = reparse(
+                archive, since=args.since, url=args.url, profile=args.profile,
+                processes=args.processes or os.cpu_count() or 1,
+                parallel_from=0 if args.processes else PARALLEL_FROM)
     finally:
         lock.release()
     detail = ", ".join(f"{k} {v}" for k, v in sorted(fields.items(), key=lambda kv: -kv[1])) or "no field changed"
