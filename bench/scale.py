@@ -503,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated sections to leave out of {', '.join(SECTIONS[2:])}")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for our crawl only, e.g. NEWSCRAWL_EXTRACT_PROCESSES=0")
+    parser.add_argument("--keep", metavar="FILE", help="copy the crawled archive to FILE (for a closer look)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -520,6 +521,9 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         report["crawl"], db = crawl_section(args.articles, args.per_page, args.rounds, workdir, log)
         report["size"] = size_section(db)
+        if args.keep:
+            with sqlite3.connect(db) as source, sqlite3.connect(args.keep) as target:
+                source.backup(target)
         word = frequent_word(db)
         if "commands" not in skip:
             log("  commands ...")

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from newscrawl.dates import time_bound
-
 if TYPE_CHECKING:
     from newscrawl.archive import Archive
 
@@ -53,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def time_argument(text: str) -> str:
     """argparse type for --since/--until: a date or an ISO datetime, checked up front (as either bound)."""
+    from newscrawl.dates import time_bound
+
     try:
         time_bound(text)
         time_bound(text, end_of_day=True)

@@ -8,24 +8,31 @@ from pathlib import Path
 
 from newscrawl.cli import checked
 from newscrawl.cli.extract import add_page_arguments, extracted
-from newscrawl.safe_write import atomic_output, inside, safe_name
 
 FIXTURES = Path("tests/fixtures/pages")
+
+
+def _safe_name(text: str) -> str:
+    from newscrawl.safe_write import safe_name  # it imports the archive module: only when this command runs
+
+    return safe_name(text)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("savefixture", help="save a page + its current output under "
                                    "tests/fixtures/pages/<site>/<case>/ (then fix expected.json if needed)")
     add_page_arguments(parser)
-    parser.add_argument("--site", default="generic", type=checked(safe_name),
+    parser.add_argument("--site", default="generic", type=checked(_safe_name),
                         help="fixture group, usually the profile name (one plain name)")
-    parser.add_argument("--name", required=True, type=checked(safe_name),
+    parser.add_argument("--name", required=True, type=checked(_safe_name),
                         help="case name, e.g. no-lead or redesign-2026 (one plain name)")
     parser.add_argument("--dir", default=str(FIXTURES), help=f"fixtures root (default: {FIXTURES})")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    from newscrawl.safe_write import atomic_output, inside
+
     case = inside(args.dir, args.site, args.name)  # before fetching: a bad target costs no request
     body, url, fetched_at, article = extracted(args)
     case.mkdir(parents=True, exist_ok=True)

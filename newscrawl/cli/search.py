@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from newscrawl.cli import SQLITE_MAX_INT, add_db_argument, bounded_int, open_archive, time_argument
-from newscrawl.search import BRACKETS, search
 
 BOLD = ("\033[1m", "\033[0m")
 
@@ -27,6 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from newscrawl.search import BRACKETS, search  # the archive module: only when searching, not for --help
+
     highlight = BOLD if sys.stdout.isatty() else BRACKETS
     with open_archive(args.db) as archive:
         hits = search(archive.db, " ".join(args.query), limit=args.limit or None, since=args.since,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from newscrawl.cli import add_db_argument, bounded_int, open_archive
 from newscrawl.dates import TASHKENT
+
+if TYPE_CHECKING:  # the archive opens it at run time; --help and the other commands need not import it
+    import sqlite_utils
 
 MAX_CATEGORY_COLUMNS = 6
 MAX_WEEKS = 5200  # a century: one line per day is already more than anyone reads
