@@ -299,6 +299,14 @@ def commands_section(db: Path, word: str, workdir: Path) -> dict[str, Any]:
     report: dict[str, Any] = {"word": word}
     report["startup_help"] = cli_median(3, "--help")
     report["search_command"] = cli_median(3, "search", word, "--db", str(db))
+    def timed_open() -> float:
+        """What every read-only command pays before its query: open_archive's quick_check (capped in time)."""
+        from newscrawl.cli import open_archive
+
+        started = time.perf_counter()
+        open_archive(str(db)).close()
+        return time.perf_counter() - started
+    report["open_archive_ms"] = round(1000 * median_of(3, timed_open), 1)
     with Archive(db, readonly=True) as archive:
         def timed_search() -> float:
             started = time.perf_counter()
@@ -486,6 +494,7 @@ def print_report(report: dict[str, Any]) -> None:
         for label, key in (("newscrawl --help (start-up)", "startup_help"), ("newscrawl search", "search_command"),
                            ("newscrawl stats", "stats_command"), ("newscrawl export jsonl", "export_command")):
             print(f"  {label:36}{commands[key]['wall_s']:>8.3f}{commands[key]['cpu_s']:>8.3f}")
+        print(f"  open_archive() (quick_check)       {commands['open_archive_ms']:>8.1f} ms")
         print(f"  search() in-process                {commands['search_in_process_ms']:>8.1f} ms")
         print(f"  bare FTS MATCH, 20 rowids          {commands['bare_match_ms']:>8.2f} ms")
         print(f"  export jsonl in-process            {commands['export_rows_per_s']:>8} rows/s")
