@@ -127,7 +127,7 @@ def _extract_parallel(pages: Iterable[Page], profile: str, processes: int) -> It
                 if not chunk:
                     break
                 tasks = [_task(page) for page in chunk]
-                for page in chunk:  # the worker has the body now: do not hold it twice
+                for page in chunk:  # the task holds the body until a worker has extracted it; the page need not
                     page.pop("body", None)
                 with sigint_blocked():
                     queue.append((chunk, executor.submit(_extract_chunk, tasks, profile)))
