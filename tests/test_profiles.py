@@ -247,7 +247,8 @@ def test_new_site_related_cards_and_no_drift(my_crawl) -> None:
     db, base, result, _ = my_crawl
     con = connect(db)
     related = con.execute("SELECT url, title, category, published_text, published_at, lead FROM related_links "
-                          "WHERE article_url = ? ORDER BY position", [f"{base}/x/story/1.html"]).fetchall()
+                          "WHERE article_id = (SELECT id FROM articles WHERE url = ?) ORDER BY position",
+                          [f"{base}/x/story/1.html"]).fetchall()
     assert [tuple(r) for r in related] == [
         (f"{base}/x/story/2.html", STORIES[1][1], "Сиёсат", "14.11.2025 18:40", "2025-11-14T18:40:00+05:00",
          STORIES[1][2]),

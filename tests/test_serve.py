@@ -168,7 +168,7 @@ def test_changed_after_publication(server: str, rows: list[dict], archive_file: 
 def test_related_graph(server: str, archive_file: tuple[Path, str]) -> None:
     edges = get_json(server, "/news/related_graph.json", _size="max")
     conn = sqlite3.connect(archive_file[0])
-    pairs = conn.execute("SELECT count(DISTINCT article_url || ' ' || url) FROM related_links").fetchone()[0]
+    pairs = conn.execute("SELECT count(DISTINCT article_id || ' ' || url) FROM related_links").fetchone()[0]
     inbound = dict(conn.execute("SELECT url, count(*) FROM related_links GROUP BY url"))
     conn.close()
     assert len(edges) == pairs > 0
