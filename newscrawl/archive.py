@@ -542,6 +542,9 @@ class Archive:
             conn.rollback()
             raise
         self._batched = False
+        if not conn.in_transaction:
+            raise ArchiveError(f"archive {self.path}: the batch was rolled back after an error; nothing of it "
+                               "was stored")
         try:
             conn.commit()
         except sqlite3.Error:
@@ -557,12 +560,17 @@ class Archive:
                 yield
             return
         conn = self.db.conn
+        if not conn.in_transaction:
+            # SQLite rolled the whole batch back after an error (an I/O error or a full disk mid-statement):
+            # nothing more may be written as if the batch were still open
+            raise ArchiveError(f"archive {self.path}: the batch was rolled back after an earlier error")
         conn.execute("SAVEPOINT item")
         try:
             yield
         except BaseException:
-            conn.execute("ROLLBACK TO item")
-            conn.execute("RELEASE item")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO item")
+                conn.execute("RELEASE item")
             raise
         conn.execute("RELEASE item")
 
