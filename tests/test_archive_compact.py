@@ -93,7 +93,8 @@ def v9_archive(path: Path) -> Path:
     _insert(db, "article_versions", V9_VERSION)
     _insert(db, "pages", {"url": "https://e.uz/kr/news/1/", "final_url": "https://e.uz/kr/news/1/", "status": 200,
                           "headers": '{"Content-Type": "text/html"}', "fetched_at": "2025-11-15T09:00:00+00:00",
-                          "last_fetched_at": "2025-11-16T09:00:00+00:00", "sha256": hashlib.sha256(PAGE_HTML).hexdigest(),
+                          "last_fetched_at": "2025-11-16T09:00:00+00:00",
+                          "sha256": hashlib.sha256(PAGE_HTML).hexdigest(),
                           "size": len(PAGE_HTML), "compression": "gzip", "body": gzip.compress(PAGE_HTML)})
     db.conn.commit()
     db.close()
@@ -186,16 +187,15 @@ def test_published_at_is_stored_in_tashkent_time_and_sorts_as_text(tmp_path: Pat
 
 def test_a_failing_item_rolls_back_alone_in_a_batch(tmp_path: Path) -> None:
     path = tmp_path / "a.db"
-    with Archive(path) as archive:
-        with archive.batch():
-            archive.upsert_article(_article(1, "Биринчи."))
-            with pytest.raises((TypeError, AttributeError)):  # a related card with no URL, met after the article row
-                archive.upsert_article(_article(2, "Иккинчи.", related=[{"position": 0, "url": None}]))
-            archive.record_missing("https://e.uz/kr/news/404/", 404, "2025-11-20T09:00:00+00:00")
-            archive.upsert_article(_article(3, "Учинчи."))
-            # nothing is committed before the batch ends: another connection sees none of it
-            with sqlite3.connect(path) as other:
-                assert other.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+    with Archive(path) as archive, archive.batch():
+        archive.upsert_article(_article(1, "Биринчи."))
+        with pytest.raises((TypeError, AttributeError)):  # a related card with no URL, met after the article row
+            archive.upsert_article(_article(2, "Иккинчи.", related=[{"position": 0, "url": None}]))
+        archive.record_missing("https://e.uz/kr/news/404/", 404, "2025-11-20T09:00:00+00:00")
+        archive.upsert_article(_article(3, "Учинчи."))
+        # nothing is committed before the batch ends: another connection sees none of it
+        with sqlite3.connect(path) as other:
+            assert other.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
     with sqlite3.connect(path) as con:
         assert [r[0] for r in con.execute("SELECT url FROM articles ORDER BY id")] == [
             "https://e.uz/kr/news/1/", "https://e.uz/kr/news/3/"]

@@ -223,7 +223,8 @@ def test_migration_0006_canonicalises_and_merges_without_losing_history(tmp_path
         assert versions == ["Сенат (биринчи)", "Сенат мажлиси"], "old row's history and its state are versions"
         assert db["article_versions"].count == 2, "identical /x and /x/ add no version"
         links = {(r["article_url"], r["position"]): r["url"] for r in db.query(
-            "SELECT a.url AS article_url, r.position, r.url FROM related_links r JOIN articles a ON a.id = r.article_id")}
+            "SELECT a.url AS article_url, r.position, r.url FROM related_links r "
+            "JOIN articles a ON a.id = r.article_id")}
         assert links == {(senat, 0): x, (x, 0): senat, (x, 1): c}, "links of the kept rows, pointing at them"
         assert db.execute("SELECT count(*) FROM related_links r JOIN articles a ON a.url = r.url").fetchone()[0] == 3
         pages = list(db.query("SELECT url, final_url, fetched_at, last_fetched_at FROM pages ORDER BY id"))
