@@ -10,9 +10,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from newscrawl.archive import Archive
-from newscrawl.extensions import SUMMARY_PREFIX
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("crawl", help="crawl a category into the archive and print what was archived")
@@ -39,6 +36,8 @@ def _crawl_handles_ctrl_c() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from newscrawl.extensions import SUMMARY_PREFIX  # imports Scrapy: only a crawl pays for it
+
     command = [sys.executable, "-m", "scrapy", "crawl", args.spider, "-s", f"NEWSCRAWL_DB={args.db}"]
     for name, value in (("start_url", args.start_url), ("max_pages", args.max_pages), ("since", args.since)):
         if value is not None:
@@ -63,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
 def last_crawl_id(db_path: str) -> int:
     """The newest crawls row id before this run (0 if none or unreadable), so the report shows this run's row."""
+    from newscrawl.archive import Archive
+
     if not os.path.exists(db_path):
         return 0
     try:
@@ -76,6 +77,8 @@ def last_crawl_id(db_path: str) -> int:
 def print_report(db_path: str, before: int = 0, code: int = 0, summary: str | None = None) -> None:
     """This run's crawls row (newer than `before`) and the newest articles; when the run could not record its
     verdict (read-only archive, full disk), its summary line instead."""
+    from newscrawl.archive import Archive
+
     try:
         with Archive(db_path, readonly=True) as archive:
             crawl = next(archive.db.query("SELECT * FROM crawls WHERE id > ? ORDER BY id DESC LIMIT 1",

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from newscrawl.cli import add_db_argument, open_archive, time_argument
-from newscrawl.export import export_articles, export_warc
 from newscrawl.safe_write import atomic_binary, atomic_text, check_stream, check_target
 
 
@@ -28,6 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from newscrawl.export import export_articles, export_warc  # warcio: only an export pays for it
+
     # The target is checked before the archive is even opened: it must not be the archive or a file beside it.
     if args.output:
         check_target(args.output, args.db)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from newscrawl.cli import CommandError, check_profile, datetime_argument
-from newscrawl.extract import extract_article
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,6 +44,8 @@ def load_page(args: argparse.Namespace) -> tuple[bytes, str, str | None, datetim
 
 
 def extracted(args: argparse.Namespace) -> tuple[bytes, str, datetime, dict[str, Any]]:
+    from newscrawl.extract import extract_article  # the extractors (lxml, parsel, dates): only when extracting
+
     check_profile(args.profile)
     body, url, content_type, fetched_at = load_page(args)
     return body, url, fetched_at, extract_article(body, url, fetched_at, profile=args.profile,
