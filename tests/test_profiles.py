@@ -226,7 +226,7 @@ def test_new_site_crawled_from_its_profile_file(my_crawl) -> None:
     db, base, result, _ = my_crawl
     assert result.returncode == 0, result.stderr[-3000:]
     con = connect(db)
-    rows = {r["url"]: r for r in con.execute("SELECT * FROM articles")}
+    rows = {r["url"]: r for r in con.execute("SELECT * FROM articles_full")}
     assert set(rows) == {f"{base}/x/story/{n}.html" for n, *_ in STORIES}
     for number, title, lead, when, author, tags in STORIES:
         row = rows[f"{base}/x/story/{number}.html"]
