@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import zstandard  # noqa: E402
+import zstandard
 
-from newscrawl import codec  # noqa: E402
-from newscrawl.demo.realistic import realistic_site  # noqa: E402
-from newscrawl.demo.site import DEMO_NOW, demo_site  # noqa: E402
+from newscrawl import codec
+from newscrawl.demo.realistic import realistic_site
+from newscrawl.demo.site import DEMO_NOW, demo_site
 
 Codec = tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]
 
