@@ -22,6 +22,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,8 +37,8 @@ Codec = tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]
 
 
 def plain_codecs() -> dict[str, Codec]:
-    found: dict[str, Codec] = {f"gzip-{level}": (lambda b, lv=level: gzip.compress(b, compresslevel=lv),
-                                                 gzip.decompress) for level in (1, 6)}
+    found: dict[str, Codec] = {f"gzip-{level}": (partial(gzip.compress, compresslevel=level), gzip.decompress)
+                               for level in (1, 6)}
     for level in (1, 3, 6, 19):
         compressor = zstandard.ZstdCompressor(level=level)
         found[f"zstd-{level}"] = (compressor.compress, zstandard.ZstdDecompressor().decompress)
@@ -51,11 +52,21 @@ def dictionary_codecs(training: list[bytes]) -> tuple[dict[str, Codec], float]:
     spent = time.process_time() - started
     found: dict[str, Codec] = {}
     for level in (1, 3, 6):
-        page_codec = codec.PageCodec(level)
-        page_codec.add_dictionary(1, dictionary)
-        found[f"zstd-{level}+dict"] = (lambda b, c=page_codec: c.compress(b, 1)[0],
-                                       lambda b, c=page_codec: c.decompress(b, "zstd:dict=1"))
+        found[f"zstd-{level}+dict"] = _with_dictionary(level, dictionary)
     return found, spent
+
+
+def _with_dictionary(level: int, dictionary: bytes) -> Codec:
+    page_codec = codec.PageCodec(level)
+    page_codec.add_dictionary(1, dictionary)
+
+    def pack(body: bytes) -> bytes:
+        return page_codec.compress(body, 1)[0]
+
+    def unpack(blob: bytes) -> bytes:
+        return page_codec.decompress(blob, "zstd:dict=1")
+
+    return pack, unpack
 
 
 def measure(name: str, pages: list[bytes], pack: Callable[[bytes], bytes], unpack: Callable[[bytes], bytes]) -> None:
