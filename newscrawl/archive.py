@@ -860,7 +860,12 @@ class Archive:
             found["body"] = self._body(found["id"])
         return found
 
+    def _not_batched(self, what: str) -> None:
+        if self._batched:  # these commit on their own (sqlite-utils), which would end the batch half-way
+            raise ArchiveError(f"Archive.{what}() cannot run inside Archive.batch()")
+
     def start_crawl(self, *, spider: str, site: str | None, start_url: str | None) -> int:
+        self._not_batched("start_crawl")
         with self.db.conn:
             self.db.execute("UPDATE crawls SET status = 'killed', reason = 'process ended without finishing' "
                             "WHERE status = 'running'")
@@ -873,6 +878,7 @@ class Archive:
             if row.get(key) is not None and not isinstance(row[key], str):
                 row[key] = json.dumps(row[key], ensure_ascii=False)
         row.setdefault("finished_at", utc_now())
+        self._not_batched("finish_crawl")
         with self.db.conn:
             self.db.table("crawls").update(crawl_id, row)
 
