@@ -747,8 +747,8 @@ class Archive:
         self._untrained[site] = count
         if count < codec.TRAIN_PAGES:
             return
-        rows = self.db.execute(f"SELECT id, body FROM pages WHERE compression = ? AND {_SITE_RANGES} ORDER BY id",
-                               [codec.ZSTD, *site_ranges(site)]).fetchall()
+        rows = self.db.execute(f"SELECT id, body FROM pages WHERE compression = ? AND {_SITE_RANGES} ORDER BY id "
+                               "LIMIT ?", [codec.ZSTD, *site_ranges(site), 2 * codec.TRAIN_PAGES]).fetchall()
         samples = [self._codec.decompress(blob, codec.ZSTD) for _, blob in rows]
         try:
             dictionary = codec.train(samples)
