@@ -404,7 +404,8 @@ class KnownArticle:
     last_modified: str | None
 
 class Archive:
-    """An open archive file. Every write is one transaction, so a killed process leaves a consistent file."""
+    """An open archive file. Every write is one transaction (inside batch(), one savepoint of the batch's
+    transaction), so a killed process leaves a consistent file."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True) -> None:
         """Open (readonly: never write, never create) or open-and-migrate the archive at path.
@@ -581,7 +582,8 @@ class Archive:
     def upsert_article(self, article: dict[str, Any], *, record_version: bool = True,
                        raw_page: dict[str, Any] | None = None, aliases: Iterable[str] = ()) -> str:
         """Insert or update one article (with its raw page, if given) and replace its related links, all in one
-        transaction; returns "new", "updated" or "unchanged".
+        transaction (a savepoint inside batch()); returns "new", "updated" or "unchanged". The full-text indexes
+        are written only when the content (content_hash) changed.
 
         An article fetched under another form of an archived article's URL (an alias, the slash variant) updates
         that article; `aliases` (e.g. the URL a redirect started from) are remembered as its aliases."""
