@@ -68,8 +68,8 @@ def test_reparse_restores_related_links_and_precision(demo_archive, tmp_path: Pa
 def _spoil(db: Path) -> None:
     """The same damage on each copy: related blocks gone, a precision and provenance wrong."""
     with sqlite3.connect(db) as con:
-        con.execute("DELETE FROM related_links WHERE article_url IN "
-                    "(SELECT url FROM articles ORDER BY url LIMIT 5)")
+        con.execute("DELETE FROM related_links WHERE article_id IN "
+                    "(SELECT id FROM articles ORDER BY url LIMIT 5)")
         con.execute("UPDATE articles SET published_precision = 'day', extraction = '{}' "
                     "WHERE url IN (SELECT url FROM articles ORDER BY url DESC LIMIT 5)")
 
