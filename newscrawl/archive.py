@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import fcntl
-import gzip
 import hashlib
 import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from newscrawl import codec
+from newscrawl.dates import TASHKENT
 from newscrawl.lock import lock_path
-from newscrawl.migrations import archive_v1, problems_v1, urls_v1
+from newscrawl.migrations import archive_v1, compact_v1, problems_v1, urls_v1
 from newscrawl.schema import (CONTENT_FIELDS, DERIVED_COLUMNS, EXTRACTED_COLUMNS, JSON_COLUMNS, RELATED,
                               RELATED_FIELDS)
 from newscrawl.translit import fold
@@ -27,7 +30,6 @@ from newscrawl.urls import canonical_url, url_forms
 # Migrations are frozen in time: they call only the copies in newscrawl/migrations/, never the live functions
 # below (fold, canonical_url, content_hash, ...), so what an old migration does never changes.
 SCHEMA = Migrations("newscrawl")
-RAW_COMPRESSION = "gzip"
 
 # What the first bytes of every SQLite 3 database file are (https://www.sqlite.org/fileformat.html).
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -243,6 +245,56 @@ def _m0009_structured_problems(db: sqlite_utils.Database) -> None:
             db.execute("UPDATE articles SET problems = ? WHERE id = ?", [converted, row["id"]])
 
 
+@SCHEMA(name="0010_compact")
+def _m0010_compact(db: sqlite_utils.Database) -> None:
+    """A smaller archive with faster reads: body out of the articles row (`article_bodies`, view `articles_full`),
+    related links keyed by article id, `articles_search` contentless (it kept a second copy of the folded text),
+    `articles_fts` indexing the view, `page_dictionaries` for zstd-compressed raw pages, published_at in +05:00
+    everywhere (so it sorts as text), and the per-day index. Copies the folded index as it is: nothing is folded."""
+    for row in list(db.query("SELECT id, published_at FROM articles WHERE published_at IS NOT NULL")):
+        normal = compact_v1.tashkent_iso(row["published_at"])
+        if normal != row["published_at"]:
+            full = next(db.query("SELECT * FROM articles WHERE id = ?", [row["id"]]))
+            full["published_at"] = normal
+            db.execute("UPDATE articles SET published_at = ?, content_hash = ? WHERE id = ?",
+                       [normal, archive_v1.content_hash(full), row["id"]])
+    # sqlite-utils' triggers keep articles_fts in step with articles.body; the archive now writes both indexes itself
+    for trigger in ("articles_ai", "articles_ad", "articles_au", "articles_search_ad"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute("CREATE TABLE article_bodies (article_id INTEGER PRIMARY KEY REFERENCES articles(id), body TEXT)")
+    db.execute("INSERT INTO article_bodies (article_id, body) SELECT id, body FROM articles ORDER BY id")
+    db.execute("ALTER TABLE articles DROP COLUMN body")
+    columns = ", ".join(f"b.{c}" if c == "body" else f"a.{c}" for c in compact_v1.ARTICLE_COLUMNS_V9)
+    db.execute(f"CREATE VIEW articles_full AS SELECT {columns} FROM articles a "
+               "LEFT JOIN article_bodies b ON b.article_id = a.id")
+    db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title, lead, body, content='articles_full', "
+               "content_rowid='id', tokenize='unicode61 remove_diacritics 2')")
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    db.execute("CREATE VIRTUAL TABLE articles_search_v10 USING fts5(title, lead, body, content='', "
+               "tokenize='unicode61 remove_diacritics 2')")
+    db.execute("INSERT INTO articles_search_v10 (rowid, title, lead, body) SELECT rowid, title, lead, body "
+               "FROM articles_search WHERE rowid IN (SELECT id FROM articles) ORDER BY rowid")
+    db.execute("DROP TABLE articles_search")
+    db.execute("ALTER TABLE articles_search_v10 RENAME TO articles_search")
+    fields = ", ".join(compact_v1.RELATED_FIELDS_V9)
+    db.execute("CREATE TABLE related_links_v10 (article_id INTEGER NOT NULL REFERENCES articles(id), "
+               "position INTEGER NOT NULL, url TEXT, title TEXT, category TEXT, published_at TEXT, "
+               "published_precision TEXT, published_text TEXT, lead TEXT, image_url TEXT, "
+               "PRIMARY KEY (article_id, position)) WITHOUT ROWID")
+    db.execute(f"INSERT INTO related_links_v10 (article_id, {fields}) SELECT a.id, "
+               f"{', '.join('r.' + f for f in compact_v1.RELATED_FIELDS_V9)} FROM related_links r "
+               "JOIN articles a ON a.url = r.article_url")
+    db.execute("DROP TABLE related_links")
+    db.execute("ALTER TABLE related_links_v10 RENAME TO related_links")
+    db.execute("CREATE INDEX idx_related_links_url ON related_links (url)")
+    db.execute("CREATE TABLE page_dictionaries (id INTEGER PRIMARY KEY, site TEXT NOT NULL, created_at TEXT, "
+               "samples INTEGER, size INTEGER, dictionary BLOB NOT NULL)")
+    db.execute("CREATE INDEX idx_page_dictionaries_site ON page_dictionaries (site)")
+    # Per-day counts by category (Datasette's articles_per_day, `newscrawl stats`) read this index alone.
+    db.execute("CREATE INDEX idx_articles_day_category ON articles (substr(published_at, 1, 10), category_key)")
+
+
 def category_key(category: str | None) -> str | None:
     """The category folded across scripts and apostrophes ("Сиёсат", "Siyosat" -> "siyosat"), for grouping."""
     if not category:
@@ -255,10 +307,36 @@ def content_hash(row: dict[str, Any]) -> str:
     payload = json.dumps([row.get(k) for k in CONTENT_FIELDS], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
-def _index_folded(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
-    db.execute("DELETE FROM articles_search WHERE rowid = ?", [row["id"]])
-    db.execute("INSERT INTO articles_search (rowid, title, lead, body) VALUES (?, ?, ?, ?)",
-               [row["id"], fold(row.get("title") or ""), fold(row.get("lead") or ""), fold(row.get("body") or "")])
+def stored_time(value: str | None) -> str | None:
+    """published_at as the archive stores it: ISO 8601 in Tashkent time (+05:00), so that text order is time order
+    and `substr(published_at, 1, 10)` is the Tashkent day whatever offset the page printed. Text that is not an
+    ISO time is kept as it is."""
+    if value is None or (len(value) == 25 and value.endswith("+05:00")):
+        return value
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TASHKENT)
+    return moment.astimezone(TASHKENT).isoformat()
+
+
+def _index_text(db: sqlite_utils.Database, article_id: int, texts: tuple[str | None, ...], *,
+                delete: bool = False) -> None:
+    """Add an article's title, lead and body to both full-text indexes, or (delete) take them out again.
+
+    Both indexes keep no text of their own (articles_fts reads the view articles_full, articles_search is
+    contentless), so taking a row out means handing FTS5 exactly the values it was indexed with: the raw text
+    as stored, and its fold(). Only a content change does that (content_hash tells), and each text is folded
+    once per write."""
+    folded = [fold(text or "") for text in texts]
+    command, marks = ("articles_fts, rowid", "'delete', ?") if delete else ("rowid", "?")
+    db.execute(f"INSERT INTO articles_fts ({command}, title, lead, body) VALUES ({marks}, ?, ?, ?)",
+               [article_id, *texts])
+    command = command.replace("articles_fts", "articles_search")
+    db.execute(f"INSERT INTO articles_search ({command}, title, lead, body) VALUES ({marks}, ?, ?, ?)",
+               [article_id, *folded])
 
 def known_migrations() -> list[str]:
     """The names of every migration this code knows, in order (all of them are pending on an empty database)."""
@@ -326,7 +404,8 @@ class KnownArticle:
     last_modified: str | None
 
 class Archive:
-    """An open archive file. Every write is one transaction, so a killed process leaves a consistent file."""
+    """An open archive file. Every write is one transaction (inside batch(), one savepoint of the batch's
+    transaction), so a killed process leaves a consistent file."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True) -> None:
         """Open (readonly: never write, never create) or open-and-migrate the archive at path.
@@ -335,6 +414,11 @@ class Archive:
         is not a newscrawl archive, or that a newer newscrawl has migrated, raises before anything is written.
         """
         self.path = Path(path)
+        self._codec = codec.PageCodec()
+        self._site_dictionaries: dict[str, int | None] = {}
+        self._untrained: dict[str, int] = {}
+        """Site -> pages of it stored without a dictionary (counted once from the file, then kept up to date)."""
+        self._batched = False
         must_exist = readonly or not create
         if must_exist and not self.path.exists():
             raise ArchiveMissing(f"archive {self.path} does not exist")
@@ -356,6 +440,8 @@ class Archive:
                 self.db.enable_wal()
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
+            else:
+                self._compatible_views()
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
@@ -382,6 +468,21 @@ class Archive:
             detail = f"migration {unknown[0]}" if unknown else f"schema version {version}"
             raise ArchiveTooNew(f"archive {self.path} has {detail}, newer than this newscrawl (schema version "
                                 f"{len(known)}); use a newer newscrawl. The file was not changed")
+
+    def _compatible_views(self) -> None:
+        """Reading (never migrating) an archive older than schema version 10: temporary views, private to this
+        connection, give it version 10's names (article_bodies, articles_full, related_links.article_id), so
+        readers need one query. The file is not touched."""
+        columns = {c.name for c in self.db["articles"].columns} if self.db["articles"].exists() else set()
+        if "body" not in columns:
+            return
+        self.db.execute("CREATE TEMP VIEW article_bodies AS SELECT id AS article_id, body FROM main.articles")
+        self.db.execute("CREATE TEMP VIEW articles_full AS SELECT * FROM main.articles")
+        if self.db["related_links"].exists():
+            stored = {c.name for c in self.db["related_links"].columns}
+            fields = ", ".join(f"r.{c}" if c in stored else f"NULL AS {c}" for c in RELATED_FIELDS)
+            self.db.execute(f"CREATE TEMP VIEW related_links AS SELECT a.id AS article_id, {fields} "
+                            "FROM main.related_links r JOIN main.articles a ON a.url = r.article_url")
 
     def quick_check(self, seconds: float = QUICK_CHECK_SECONDS) -> None:
         """SQLite's `PRAGMA quick_check`, stopped after `seconds`; raises NotAnArchive on damage."""
@@ -421,6 +522,59 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes, one commit: inside, upsert_article, touch_article, record_missing, record_skipped and
+        store_page each run in a SAVEPOINT (one that raises rolls back only itself, and its exception reaches the
+        caller as outside a batch), and the batch commits once when the block ends. A failed commit (disk full,
+        I/O error) raises, with nothing of the batch kept, so the caller can count every item of it as failed; an
+        exception leaving the block rolls the whole batch back. Batches do not nest."""
+        if self._batched:
+            raise ArchiveError("Archive.batch() does not nest")
+        conn = self.db.conn
+        if conn.in_transaction:
+            conn.commit()
+        conn.execute("BEGIN IMMEDIATE")
+        self._batched = True
+        try:
+            yield
+        except BaseException:
+            self._batched = False
+            conn.rollback()
+            raise
+        self._batched = False
+        if not conn.in_transaction:
+            raise ArchiveError(f"archive {self.path}: the batch was rolled back after an error; nothing of it "
+                               "was stored")
+        try:
+            conn.commit()
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write: its own transaction, or inside batch() a savepoint of the batch's transaction."""
+        if not self._batched:
+            with self.db.conn:
+                yield
+            return
+        conn = self.db.conn
+        if not conn.in_transaction:
+            # SQLite rolled the whole batch back after an error (an I/O error or a full disk mid-statement):
+            # nothing more may be written as if the batch were still open
+            raise ArchiveError(f"archive {self.path}: the batch was rolled back after an earlier error")
+        conn.execute("SAVEPOINT item")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO item")
+                conn.execute("RELEASE item")
+            raise
+        conn.execute("RELEASE item")
+
     @property
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -428,7 +582,8 @@ class Archive:
     def upsert_article(self, article: dict[str, Any], *, record_version: bool = True,
                        raw_page: dict[str, Any] | None = None, aliases: Iterable[str] = ()) -> str:
         """Insert or update one article (with its raw page, if given) and replace its related links, all in one
-        transaction; returns "new", "updated" or "unchanged".
+        transaction (a savepoint inside batch()); returns "new", "updated" or "unchanged". The full-text indexes
+        are written only when the content (content_hash) changed.
 
         An article fetched under another form of an archived article's URL (an alias, the slash variant) updates
         that article; `aliases` (e.g. the URL a redirect started from) are remembered as its aliases."""
@@ -437,13 +592,16 @@ class Archive:
         for key in JSON_COLUMNS:
             row[key] = json.dumps(row[key] if row[key] is not None else ([] if key != "extraction" else {}),
                                   ensure_ascii=False)
+        row["published_at"] = stored_time(row["published_at"])
         row["content_hash"] = content_hash(row)
         row["category_key"] = category_key(row["category"])
+        body = row.pop("body")
+        texts = (row["title"], row["lead"], body)
         seen = row["fetched_at"] or utc_now()
         for key in ("etag", "last_modified"):
             if key in article:
                 row[key] = article[key]
-        with self.db.conn:
+        with self._write():
             if raw_page is not None:
                 self._store_page(**raw_page)
             forms = {url, *map(canonical_url, aliases)}
@@ -451,6 +609,8 @@ class Archive:
             if existing is None:
                 row.update(first_seen_at=seen, last_seen_at=seen, last_changed_at=seen)
                 article_id = self._insert("articles", row)
+                self.db.execute("INSERT INTO article_bodies (article_id, body) VALUES (?, ?)", [article_id, body])
+                _index_text(self.db, article_id, texts)
                 outcome = "new"
             else:
                 article_id = existing["id"]
@@ -459,30 +619,40 @@ class Archive:
                 row["last_seen_at"] = max(seen, existing["last_seen_at"] or seen)
                 if existing["content_hash"] != row["content_hash"]:
                     outcome = "updated"
+                    existing["body"] = self._body(article_id)
                     if record_version:
                         self._record_version(existing, seen)
                         row["last_changed_at"] = seen
+                    _index_text(self.db, article_id, (existing["title"], existing["lead"], existing["body"]),
+                                delete=True)
+                    self.db.execute("INSERT OR REPLACE INTO article_bodies (article_id, body) VALUES (?, ?)",
+                                    [article_id, body])
+                    _index_text(self.db, article_id, texts)
                 assignments = ", ".join(f"{k} = ?" for k in row)
                 self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*row.values(), article_id])
-            _index_folded(self.db, {"id": article_id, **row})
             self._remember_aliases(url, forms - {url}, seen)
-            self._replace_related(url, article.get("related") or [])
+            self._replace_related(article_id, article.get("related") or [])
         return outcome
 
+    def _body(self, article_id: int) -> str | None:
+        found = self.db.execute("SELECT body FROM article_bodies WHERE article_id = ?", [article_id]).fetchone()
+        return found[0] if found else None
+
     def _find_article(self, url: str) -> dict[str, Any] | None:
-        """The archived article stored under url, its slash variant or one of their aliases (url canonical)."""
+        """The archived article stored under url, its slash variant or one of their aliases (url canonical): the
+        `articles` row, body not read."""
         return next(self.db.query("SELECT * FROM articles WHERE url = ?", [self.resolve_url(url)]), None)
 
     def derived_state(self, url: str) -> dict[str, Any] | None:
         """What extraction decides about the archived article at any form of url, as stored: DERIVED_COLUMNS and
         its related links (RELATED, a list of rows in position order); None when it is not archived."""
-        found = self._find_article(canonical_url(url))
+        found = self.article(url)
         if found is None:
             return None
         state = {k: found.get(k) for k in DERIVED_COLUMNS}
         state[RELATED] = [tuple(link) for link in self.db.execute(
-            f"SELECT {', '.join(RELATED_FIELDS)} FROM related_links WHERE article_url = ? ORDER BY position",
-            [found["url"]])]
+            f"SELECT {', '.join(RELATED_FIELDS)} FROM related_links WHERE article_id = ? ORDER BY position",
+            [found["id"]])]
         return state
 
     def resolve_url(self, url: str) -> str:
@@ -514,24 +684,24 @@ class Archive:
     def _record_version(self, existing: dict[str, Any], seen_until: str) -> None:
         self._insert("article_versions", _version_row(existing, existing["url"], seen_until))
 
-    def _replace_related(self, article_url: str, related: list[dict[str, Any]]) -> None:
-        self.db.execute("DELETE FROM related_links WHERE article_url = ?", [article_url])
+    def _replace_related(self, article_id: int, related: list[dict[str, Any]]) -> None:
+        self.db.execute("DELETE FROM related_links WHERE article_id = ?", [article_id])
         if related:
-            columns = ", ".join(("article_url", *RELATED_FIELDS))
+            columns = ", ".join(("article_id", *RELATED_FIELDS))
             marks = ", ".join("?" * (len(RELATED_FIELDS) + 1))
             self.db.conn.executemany(f"INSERT INTO related_links ({columns}) VALUES ({marks})",
-                                     [[article_url, *(self.resolve_url(link["url"]) if k == "url" else link.get(k)
-                                                      for k in RELATED_FIELDS)] for link in related])
+                                     [[article_id, *(self.resolve_url(link["url"]) if k == "url" else link.get(k)
+                                                     for k in RELATED_FIELDS)] for link in related])
 
     def touch_article(self, url: str, seen_at: str) -> None:
         """Record that an archived article was confirmed unchanged (HTTP 304) at seen_at."""
-        with self.db.conn:
+        with self._write():
             self.db.execute("UPDATE articles SET last_seen_at = ? WHERE url = ?", [seen_at, self.resolve_url(url)])
 
     def store_page(self, *, url: str, final_url: str, status: int, headers: dict[str, str], body: bytes,
                    fetched_at: str) -> int:
         """Keep a fetched response; an identical body for the same URL only moves last_fetched_at."""
-        with self.db.conn:
+        with self._write():
             return self._store_page(url=url, final_url=final_url, status=status, headers=headers, body=body,
                                     fetched_at=fetched_at)
 
@@ -545,12 +715,70 @@ class Archive:
             self.db.execute("UPDATE pages SET last_fetched_at = ?, status = ? WHERE id = ?",
                             [fetched_at, status, found["id"]])
             return found["id"]
-        return self._insert("pages", {
+        site = page_site(final_url)
+        blob, compression = self._codec.compress(body, self._site_dictionary(site))
+        page_id = self._insert("pages", {
             "url": url, "final_url": final_url, "status": status,
             "headers": json.dumps(headers, ensure_ascii=False), "fetched_at": fetched_at,
             "last_fetched_at": fetched_at, "sha256": digest, "size": len(body),
-            "compression": RAW_COMPRESSION, "body": compress(body),
+            "compression": compression, "body": blob,
         })
+        if compression == codec.ZSTD:
+            self._maybe_train(site)
+        return page_id
+
+    def _site_dictionary(self, site: str) -> int | None:
+        """The id of site's page dictionary (loaded into the codec), or None before it has one."""
+        if site not in self._site_dictionaries:
+            found = self.db.execute("SELECT id, dictionary FROM page_dictionaries WHERE site = ? ORDER BY id DESC "
+                                    "LIMIT 1", [site]).fetchone()
+            if found is not None:
+                self._codec.add_dictionary(found[0], found[1])
+            self._site_dictionaries[site] = found[0] if found else None
+        return self._site_dictionaries[site]
+
+    def _maybe_train(self, site: str) -> None:
+        """Once codec.TRAIN_PAGES pages of site are stored without a dictionary, train one from them, store it and
+        recompress them with it (a one-off cost per site, in the transaction of the page that completed the set)."""
+        count = self._untrained.get(site)
+        if count is None:
+            count = self.db.execute(f"SELECT count(*) FROM pages WHERE compression = ? AND {_SITE_RANGES}",
+                                    [codec.ZSTD, *site_ranges(site)]).fetchone()[0]
+        else:
+            count += 1
+        self._untrained[site] = count
+        if count < codec.TRAIN_PAGES:
+            return
+        rows = self.db.execute(f"SELECT id, body FROM pages WHERE compression = ? AND {_SITE_RANGES} ORDER BY id "
+                               "LIMIT ?", [codec.ZSTD, *site_ranges(site), 2 * codec.TRAIN_PAGES]).fetchall()
+        samples = [self._codec.decompress(blob, codec.ZSTD) for _, blob in rows]
+        try:
+            dictionary = codec.train(samples)
+        except codec.CodecError:
+            self._untrained[site] = 0  # pages too few or too alike: try again after as many more
+            return
+        dictionary_id = self._insert("page_dictionaries", {"site": site, "created_at": utc_now(),
+                                                             "samples": len(samples), "size": len(dictionary),
+                                                             "dictionary": dictionary})
+        self._codec.add_dictionary(dictionary_id, dictionary)
+        self._site_dictionaries[site] = dictionary_id
+        for (page_id, _), sample in zip(rows, samples, strict=True):
+            blob, compression = self._codec.compress(sample, dictionary_id)
+            self.db.execute("UPDATE pages SET body = ?, compression = ? WHERE id = ?", [blob, compression, page_id])
+        self._untrained.pop(site, None)
+
+    def decompress(self, blob: bytes, compression: str | None) -> bytes:
+        """A stored page body (`pages.body`, `pages.compression`) as fetched: the one way raw pages are read."""
+        wanted = codec.dictionary_id(compression)
+        if wanted is not None and not self._codec.has_dictionary(wanted):
+            found = self.db.execute("SELECT dictionary FROM page_dictionaries WHERE id = ?", [wanted]).fetchone()
+            if found is None:
+                raise ArchiveError(f"archive {self.path}: page dictionary {wanted} is missing")
+            self._codec.add_dictionary(wanted, found[0])
+        try:
+            return self._codec.decompress(blob, compression)
+        except codec.CodecError as exc:
+            raise ArchiveError(f"archive {self.path}: {exc}") from exc
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """A plain INSERT on the hot path (sqlite-utils' insert re-reads the table's schema on every call)."""
@@ -569,7 +797,7 @@ class Archive:
         sql = (f"SELECT * FROM pages WHERE id IN (SELECT max(id) FROM pages WHERE {' AND '.join(where)} "
                "GROUP BY final_url) ORDER BY id")
         for row in self.db.query(sql, params):
-            row["body"] = decompress(row["body"], row["compression"])
+            row["body"] = self.decompress(row["body"], row["compression"])
             row["headers"] = json.loads(row["headers"] or "{}")
             yield row
 
@@ -590,7 +818,7 @@ class Archive:
 
     def record_missing(self, url: str, status: int, failed_at: str) -> None:
         """Remember an article link that answered 404/410, so unchanged listings do not re-fetch it every run."""
-        with self.db.conn:
+        with self._write():
             self.db.execute(
                 "INSERT INTO missing_pages (url, status, first_failed_at, last_failed_at, attempts) "
                 "VALUES (?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET status = excluded.status, "
@@ -600,7 +828,7 @@ class Archive:
     def record_skipped(self, *, url: str, reason: str, detail: str, fetched_at: str, status: int | None = None,
                        content_type: str | None = None) -> None:
         """Remember a page left out for breaking a limit or not being HTML, with why; repeats count attempts."""
-        with self.db.conn:
+        with self._write():
             self.db.execute(
                 "INSERT INTO skipped_pages (url, reason, detail, status, content_type, first_skipped_at, "
                 "last_skipped_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT(url, reason) DO UPDATE SET "
@@ -628,10 +856,18 @@ class Archive:
                                   "LIMIT 1", [spider, start_url]), None)
 
     def article(self, url: str) -> dict[str, Any] | None:
-        """The archived article for any form of its URL (see resolve_url)."""
-        return self._find_article(canonical_url(url))
+        """The archived article for any form of its URL (see resolve_url), body included."""
+        found = self._find_article(canonical_url(url))
+        if found is not None:
+            found["body"] = self._body(found["id"])
+        return found
+
+    def _not_batched(self, what: str) -> None:
+        if self._batched:  # these commit on their own (sqlite-utils), which would end the batch half-way
+            raise ArchiveError(f"Archive.{what}() cannot run inside Archive.batch()")
 
     def start_crawl(self, *, spider: str, site: str | None, start_url: str | None) -> int:
+        self._not_batched("start_crawl")
         with self.db.conn:
             self.db.execute("UPDATE crawls SET status = 'killed', reason = 'process ended without finishing' "
                             "WHERE status = 'running'")
@@ -644,15 +880,19 @@ class Archive:
             if row.get(key) is not None and not isinstance(row[key], str):
                 row[key] = json.dumps(row[key], ensure_ascii=False)
         row.setdefault("finished_at", utc_now())
+        self._not_batched("finish_crawl")
         with self.db.conn:
             self.db.table("crawls").update(crawl_id, row)
 
-def compress(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=6)
+def page_site(url: str) -> str:
+    """The site a page belongs to for its compression dictionary: the host of its (canonical) URL."""
+    return urlsplit(url).hostname or ""
 
-def decompress(blob: bytes, compression: str | None) -> bytes:
-    if compression == "gzip":
-        return gzip.decompress(blob)
-    if compression in (None, "", "none"):
-        return blob
-    raise ArchiveError(f"unknown page compression {compression!r}")
+
+# pages of one site, by ranges of the final_url index (its URLs are canonical: scheme://host[:port]/...)
+_SITE_RANGES = "(" + " OR ".join(["(final_url >= ? AND final_url < ?)"] * 4) + ")"
+
+
+def site_ranges(site: str) -> list[str]:
+    return [bound for scheme in ("http", "https") for start, end in (("/", "0"), (":", ";"))
+            for bound in (f"{scheme}://{site}{start}", f"{scheme}://{site}{end}")]

@@ -14,7 +14,7 @@ import sqlite_utils
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from newscrawl.archive import Archive, decompress
+from newscrawl.archive import Archive
 from newscrawl.dates import time_bound
 from newscrawl.schema import JSON_COLUMNS, RELATED_FIELDS
 
@@ -48,15 +48,15 @@ def iter_articles(db: sqlite_utils.Database, *, since: str | None = None, until:
                   category: str | None = None, related: bool = True) -> Iterator[dict[str, Any]]:
     """Articles oldest first, JSON columns decoded, related links attached; rows come straight off a cursor."""
     where, params = article_filter(since, until, category)
-    sql = f"SELECT * FROM articles{where} ORDER BY published_at, id"
+    sql = f"SELECT * FROM articles_full{where} ORDER BY published_at, id"
     for row in db.query(sql, params):
         for key in JSON_COLUMNS:
             if row.get(key) is not None:
                 row[key] = json.loads(row[key])
         if related:
             row["related"] = [dict(link) for link in db.query(
-                f"SELECT {', '.join(RELATED_FIELDS)} FROM related_links WHERE article_url = ? ORDER BY position",
-                [row["url"]])]
+                f"SELECT {', '.join(RELATED_FIELDS)} FROM related_links WHERE article_id = ? ORDER BY position",
+                [row["id"]])]
         yield row
 
 
@@ -72,7 +72,7 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
 
 def write_csv(db: sqlite_utils.Database, rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     """A header row of every articles column, then one row per article; JSON columns stay JSON text."""
-    columns = list(db["articles"].columns_dict)  # the file's own columns: an older archive is exported as it is
+    columns = list(db["articles_full"].columns_dict)  # the file's own columns: an older archive is exported as it is
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     count = 0
@@ -126,7 +126,7 @@ def export_warc(archive: Archive, out: BinaryIO, filename: str = "newscrawl.warc
     writer.write_record(writer.create_warcinfo_record(filename, info))
     count = 0
     for row in archive.db.query("SELECT * FROM pages ORDER BY id"):
-        body = decompress(row["body"], row["compression"])
+        body = archive.decompress(row["body"], row["compression"])
         headers = json.loads(row["headers"] or "{}")
         record = writer.create_warc_record(
             row["final_url"] or row["url"], "response", payload=BytesIO(body), length=None,

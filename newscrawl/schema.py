@@ -20,15 +20,22 @@ COMPUTED_COLUMNS = ("content_hash", "category_key")
 # Article columns about fetching and history, not about the page's content.
 BOOKKEEPING_COLUMNS = ("id", "first_seen_at", "last_seen_at", "last_changed_at", "etag", "last_modified")
 
-# A card of an article's related block, in the order of RelatedLink's fields; `article_url` ties it to its article.
+# A card of an article's related block, in the order of RelatedLink's fields; `article_id` ties it to its article.
 RELATED_FIELDS = ("position", "url", "title", "category", "published_at", "published_precision", "published_text",
                   "lead", "image_url")
 
+# Extracted columns stored outside the `articles` row (in `article_bodies`), so scans of the hot row never read them.
+BODY_COLUMNS = ("body",)
+# The full article as the view `articles_full` shows it, one row per article.
+ARTICLE_COLUMNS = (*BOOKKEEPING_COLUMNS[:1], *EXTRACTED_COLUMNS, *COMPUTED_COLUMNS, *BOOKKEEPING_COLUMNS[1:])
+
 TABLES: dict[str, tuple[str, ...]] = {
-    "articles": (*BOOKKEEPING_COLUMNS[:1], *EXTRACTED_COLUMNS, *COMPUTED_COLUMNS, *BOOKKEEPING_COLUMNS[1:]),
-    "related_links": ("article_url", *RELATED_FIELDS),
+    "articles": tuple(c for c in ARTICLE_COLUMNS if c not in BODY_COLUMNS),
+    "article_bodies": ("article_id", *BODY_COLUMNS),
+    "related_links": ("article_id", *RELATED_FIELDS),
     "pages": ("id", "url", "final_url", "status", "headers", "fetched_at", "last_fetched_at", "sha256", "size",
               "compression", "body"),
+    "page_dictionaries": ("id", "site", "created_at", "samples", "size", "dictionary"),
     "article_versions": ("id", "article_url", "seen_from", "seen_until", "content_hash", *CONTENT_FIELDS),
     "crawls": ("id", "spider", "site", "start_url", "started_at", "finished_at", "status", "exit_code", "reason",
                "requests", "pages_fetched", "not_modified", "items_new", "items_updated", "items_unchanged",
@@ -38,7 +45,12 @@ TABLES: dict[str, tuple[str, ...]] = {
     "skipped_pages": ("url", "reason", "detail", "status", "content_type", "first_skipped_at", "last_skipped_at",
                       "attempts"),
 }
-"""Every ordinary table and its columns (the FTS indexes are FTS_TABLES)."""
+"""Every ordinary table and its columns (the FTS indexes are FTS_TABLES, the views VIEWS)."""
+
+VIEWS: dict[str, tuple[str, ...]] = {
+    "articles_full": ARTICLE_COLUMNS,
+}
+"""Read-only views: `articles_full` is every article column, body included (articles JOIN article_bodies)."""
 
 FTS_TABLES: dict[str, tuple[str, ...]] = {
     "articles_fts": ("title", "lead", "body"),

@@ -144,19 +144,32 @@ def search(db: Any, query: str, *, limit: int | None = 20, since: str | date | d
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_search'").fetchone():
         raise ArchiveError("this archive has no search index yet: open it once for writing "
                          "(e.g. run `newscrawl crawl`) to upgrade it")
-    sql = ("SELECT a.published_at, a.title, a.url, a.lead, a.body FROM articles_search "
-           "JOIN articles a ON a.id = articles_search.rowid WHERE articles_search MATCH ?")
-    params: list[Any] = [expression]
-    if since is not None:
-        sql += " AND datetime(a.published_at) >= datetime(?)"
-        params.append(time_bound(since))
-    sql += " ORDER BY datetime(a.published_at) IS NULL, datetime(a.published_at) DESC, a.id DESC"
-    if limit is not None and limit > 0:
-        sql += " LIMIT ?"
-        params.append(limit)
+    sql, params = search_sql(expression, limit=limit, since=since)
     terms = parse_query(query).terms
     return [SearchHit(published_at, title, url, snippet((lead, body, title), terms, highlight))
             for published_at, title, url, lead, body in conn.execute(sql, params)]
+
+
+def search_sql(expression: str, *, limit: int | None = 20,
+               since: str | date | datetime | None = None) -> tuple[str, list[Any]]:
+    """The query behind search(): (published_at, title, url, lead, body) of the articles whose folded text matches
+    the MATCH expression, newest first.
+
+    Newest first is a walk of the published_at index with the matches as a filter: sorting every match of a
+    frequent word by datetime(published_at) took 353 ms at 100k articles. published_at is stored in +05:00
+    (archive.stored_time), so text order is time order, and NULLs come last in a DESC walk."""
+    sql = ("SELECT a.published_at, a.title, a.url, a.lead, b.body FROM articles a INDEXED BY idx_articles_published_at "
+           "LEFT JOIN article_bodies b ON b.article_id = a.id "
+           "WHERE a.id IN (SELECT rowid FROM articles_search WHERE articles_search MATCH ?)")
+    params: list[Any] = [expression]
+    if since is not None:
+        sql += " AND a.published_at >= ?"
+        params.append(time_bound(since))
+    sql += " ORDER BY a.published_at DESC, a.id DESC"
+    if limit is not None and limit > 0:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return sql, params
 
 
 def _matches(token: str, terms: list[str]) -> bool:

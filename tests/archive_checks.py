@@ -30,7 +30,7 @@ def connect(db: Path) -> sqlite3.Connection:
 
 def mismatches(con: sqlite3.Connection, base: str, expected: ExpectedArticle) -> list[str]:
     """Every field of the archived row that differs from the ground truth, as readable lines."""
-    row = con.execute("SELECT * FROM articles WHERE url = ?", [base + expected.path]).fetchone()
+    row = con.execute("SELECT * FROM articles_full WHERE url = ?", [base + expected.path]).fetchone()
     if row is None:
         return [f"{expected.path}: not archived"]
     image = expected.image_url
@@ -51,7 +51,19 @@ def mismatches(con: sqlite3.Connection, base: str, expected: ExpectedArticle) ->
             want["published_at"] = row["published_at"]
     found = [f"{expected.path} {k}: got {row[k]!r}, want {v!r}" for k, v in want.items() if row[k] != v]
     related = [(r["url"], r["title"]) for r in con.execute(
-        "SELECT url, title FROM related_links WHERE article_url = ? ORDER BY position", [row["url"]])]
+        "SELECT url, title FROM related_links WHERE article_id = ? ORDER BY position", [row["id"]])]
     if related != [(base + p, t) for p, t in expected.related]:
         found.append(f"{expected.path} related: got {related}, want {expected.related}")
     return found
+
+
+def folded_index(con: sqlite3.Connection) -> list[tuple[int, str, str, str]]:
+    """What the contentless folded index articles_search holds, per article: (rowid, title, lead, body), each
+    the indexed terms in order joined by spaces (read with fts5vocab, since the index keeps no text)."""
+    con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.folded_terms USING fts5vocab(main, articles_search, "
+                "'instance')")
+    found: dict[int, dict[str, list[str]]] = {}
+    for term, doc, col, _ in con.execute("SELECT term, doc, col, offset FROM temp.folded_terms "
+                                         "ORDER BY doc, col, offset"):
+        found.setdefault(doc, {}).setdefault(col, []).append(term)
+    return [(doc, *(" ".join(cols.get(c, [])) for c in ("title", "lead", "body"))) for doc, cols in found.items()]

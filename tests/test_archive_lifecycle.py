@@ -45,7 +45,7 @@ def test_an_archive_from_the_first_schema_is_migrated_in_place(tmp_path: Path) -
     assert "pages" not in sqlite_utils.Database(path).table_names()
 
     with Archive(path) as archive:
-        assert archive.schema_version == len(SCHEMA.applied(archive.db)) == 9
+        assert archive.schema_version == len(SCHEMA.applied(archive.db)) == 10
         assert {"pages", "article_versions", "crawls", "missing_pages", "articles_fts",
                 "articles_search"} <= set(archive.db.table_names())
         rows = list(archive.db.query("SELECT * FROM articles ORDER BY id"))
@@ -59,7 +59,7 @@ def test_an_archive_from_the_first_schema_is_migrated_in_place(tmp_path: Path) -
                                           "fetched_at": "2025-11-16T09:00:00+00:00"})
         assert outcome == "unchanged"
     with Archive(path) as again:
-        assert again.schema_version == 9 and again.db["articles"].count == 2
+        assert again.schema_version == 10 and again.db["articles"].count == 2
 
 
 def _reparse(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -79,7 +79,7 @@ def test_fix_a_selector_then_reparse_without_network(tmp_path: Path) -> None:
     result = run_crawl(db, "-a", f"start_url={server.url}/kr/siyosat/", "-a", "max_pages=0", "-a", f"site={broken}")
     assert result.returncode == 0, result.stderr[-3000:]
     con = connect(db)
-    bodies = dict(con.execute("SELECT url, body FROM articles"))
+    bodies = dict(con.execute("SELECT url, body FROM articles_full"))
     assert all(body.endswith("Telegram Facebook") and len(body) < 80 for body in bodies.values())
 
     server.stop()

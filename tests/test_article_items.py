@@ -28,7 +28,7 @@ def test_feed_export_writes_extracted_articles_and_the_archive_keeps_raw_pages(d
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     con = connect(db)
-    archived = {r["url"]: r for r in con.execute("SELECT url, title, body FROM articles")}
+    archived = {r["url"]: r for r in con.execute("SELECT url, title, body FROM articles_full")}
     assert len(rows) == len(archived) > 20, "one exported line per archived article, and nothing else"
     for row in rows:
         assert set(row) >= ARTICLE_KEYS, sorted(row)

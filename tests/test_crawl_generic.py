@@ -36,7 +36,7 @@ def test_profile_drift_is_reported(generic_archive):
 
 def test_windows_1251_page_decoded(generic_archive):
     con = connect(generic_archive.db)
-    russian = [r for r in con.execute("SELECT title, body, language FROM articles WHERE language = 'ru'")]
+    russian = [r for r in con.execute("SELECT title, body, language FROM articles_full WHERE language = 'ru'")]
     assert russian
     for row in russian:
         assert "Ð" not in row["body"] and "�" not in row["body"]

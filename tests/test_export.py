@@ -112,7 +112,7 @@ def test_jsonl_has_every_article_with_tags_and_related(db: Path, tmp_path: Path)
     # every stored column of a related link but the article it belongs to (published_precision was once left out)
     with sqlite3.connect(db) as con:
         stored = [r[1] for r in con.execute("PRAGMA table_info(related_links)")]
-    assert sorted(first["related"][0]) == sorted(set(stored) - {"article_url"})
+    assert sorted(first["related"][0]) == sorted(set(stored) - {"article_id"})
     assert rows[1]["related"] == []
     assert rows[2]["problems"] == ["no_lead"] and rows[2]["lead"] is None
     assert "Мирзиёев" in out.read_text(encoding="utf-8")  # not \u-escaped
@@ -217,17 +217,19 @@ def _bulk_archive(path: Path, n: int) -> int:
     paragraph = "Ўзбекистон Республикаси Олий Мажлиси Сенатининг ялпи мажлиси бўлиб ўтди. " * 4
     total = 0
     with Archive(path) as archive, archive.db.conn:
-        rows, links = [], []
+        rows, bodies, links = [], [], []
         for i in range(n):
             body = f"{i}\n\n" + "\n\n".join([paragraph] * 10)
             total += len(body.encode())
             url = f"https://example.uz/kr/news/{i}/"
-            rows.append({"url": url, "title": f"Мақола {i}", "body": body, "category": "Сиёсат",
+            rows.append({"id": i + 1, "url": url, "title": f"Мақола {i}", "category": "Сиёсат",
                          "published_at": (start + timedelta(hours=i)).isoformat(), "tags": '["Сенат"]',
                          "extraction": "{}", "problems": "[]"})
-            links += [{"article_url": url, "position": p, "url": f"https://example.uz/kr/news/{i - p - 1}/",
+            bodies.append({"article_id": i + 1, "body": body})
+            links += [{"article_id": i + 1, "position": p, "url": f"https://example.uz/kr/news/{i - p - 1}/",
                        "title": f"Мақола {i - p - 1}"} for p in range(2)]
         archive.db["articles"].insert_all(rows, batch_size=500)
+        archive.db["article_bodies"].insert_all(bodies, batch_size=500)
         archive.db["related_links"].insert_all(links, batch_size=500)
     return total
 

@@ -226,7 +226,7 @@ def test_new_site_crawled_from_its_profile_file(my_crawl) -> None:
     db, base, result, _ = my_crawl
     assert result.returncode == 0, result.stderr[-3000:]
     con = connect(db)
-    rows = {r["url"]: r for r in con.execute("SELECT * FROM articles")}
+    rows = {r["url"]: r for r in con.execute("SELECT * FROM articles_full")}
     assert set(rows) == {f"{base}/x/story/{n}.html" for n, *_ in STORIES}
     for number, title, lead, when, author, tags in STORIES:
         row = rows[f"{base}/x/story/{number}.html"]
@@ -247,7 +247,8 @@ def test_new_site_related_cards_and_no_drift(my_crawl) -> None:
     db, base, result, _ = my_crawl
     con = connect(db)
     related = con.execute("SELECT url, title, category, published_text, published_at, lead FROM related_links "
-                          "WHERE article_url = ? ORDER BY position", [f"{base}/x/story/1.html"]).fetchall()
+                          "WHERE article_id = (SELECT id FROM articles WHERE url = ?) ORDER BY position",
+                          [f"{base}/x/story/1.html"]).fetchall()
     assert [tuple(r) for r in related] == [
         (f"{base}/x/story/2.html", STORIES[1][1], "Сиёсат", "14.11.2025 18:40", "2025-11-14T18:40:00+05:00",
          STORIES[1][2]),

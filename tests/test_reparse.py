@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from archive_checks import folded_index
 from conftest import ROOT
 
 
@@ -20,29 +21,27 @@ def _snapshot(db: Path) -> tuple[list[tuple], list[tuple], list[tuple]]:
     with sqlite3.connect(db) as con:
         articles = con.execute("SELECT url, published_precision, extraction, problems, category_key FROM articles "
                                "ORDER BY url").fetchall()
-        related = con.execute("SELECT * FROM related_links ORDER BY article_url, position").fetchall()
-        search = con.execute("SELECT rowid, title, lead, body FROM articles_search ORDER BY rowid").fetchall()
+        related = con.execute("SELECT * FROM related_links ORDER BY article_id, position").fetchall()
+        search = folded_index(con)
     return articles, related, search
 
 
 def test_reparse_restores_related_links_and_precision(demo_archive, tmp_path: Path) -> None:
     """Related links deleted and a precision spoiled on a copy of a crawled archive: reparse puts both back (and
-    the provenance, problems and search row spoiled with them), and counts exactly those changes."""
+    the provenance and problems spoiled with them), and counts exactly those changes."""
     untouched, db = tmp_path / "untouched.db", tmp_path / "spoiled.db"
     shutil.copy(demo_archive.db, untouched)
     shutil.copy(demo_archive.db, db)
     crawled = _snapshot(db)
     assert crawled[1], "the demo articles have related blocks"
     with sqlite3.connect(db) as con:
-        url, linked = con.execute("SELECT article_url, count(*) FROM related_links GROUP BY article_url "
-                                  "ORDER BY article_url LIMIT 1").fetchone()
+        url, linked = con.execute("SELECT a.url, count(*) FROM related_links r JOIN articles a ON a.id = r.article_id "
+                                  "GROUP BY a.url ORDER BY a.url LIMIT 1").fetchone()
         spoiled = con.execute("SELECT url FROM articles WHERE published_precision = 'minute' AND url != ? "
                               "AND extraction NOT LIKE '%listing%' ORDER BY url LIMIT 1", [url]).fetchone()[0]
-        con.execute("DELETE FROM related_links WHERE article_url = ?", [url])
+        con.execute("DELETE FROM related_links WHERE article_id = (SELECT id FROM articles WHERE url = ?)", [url])
         con.execute("UPDATE articles SET published_precision = 'day', problems = '[{\"code\": \"no_lead\"}]', "
                     "extraction = '{}' WHERE url = ?", [spoiled])
-        con.execute("UPDATE articles_search SET title = 'x' WHERE rowid = (SELECT id FROM articles WHERE url = ?)",
-                    [spoiled])
 
     # What reparse changes on an unspoiled copy (articles whose date came from the listing card) is the baseline.
     baseline = _reparse(untouched)
@@ -58,7 +57,8 @@ def test_reparse_restores_related_links_and_precision(demo_archive, tmp_path: Pa
     assert restored[1] == crawled[1], "every related block as the crawl stored it"
     assert [a[:2] for a in restored[0]] == [a[:2] for a in crawled[0]], "every precision as the crawl stored it"
     with sqlite3.connect(db) as con:
-        assert con.execute("SELECT count(*) FROM related_links WHERE article_url = ?", [url]).fetchone()[0] == linked
+        assert con.execute("SELECT count(*) FROM related_links r JOIN articles a ON a.id = r.article_id "
+                           "WHERE a.url = ?", [url]).fetchone()[0] == linked
         assert con.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
 
     again = _reparse(db)
@@ -68,8 +68,8 @@ def test_reparse_restores_related_links_and_precision(demo_archive, tmp_path: Pa
 def _spoil(db: Path) -> None:
     """The same damage on each copy: related blocks gone, a precision and provenance wrong."""
     with sqlite3.connect(db) as con:
-        con.execute("DELETE FROM related_links WHERE article_url IN "
-                    "(SELECT url FROM articles ORDER BY url LIMIT 5)")
+        con.execute("DELETE FROM related_links WHERE article_id IN "
+                    "(SELECT id FROM articles ORDER BY url LIMIT 5)")
         con.execute("UPDATE articles SET published_precision = 'day', extraction = '{}' "
                     "WHERE url IN (SELECT url FROM articles ORDER BY url DESC LIMIT 5)")
 

@@ -83,7 +83,7 @@ def test_edited_article_is_versioned_once(site):
     versions = con.execute("SELECT * FROM article_versions WHERE article_url = ?", [url]).fetchall()
     assert len(versions) == 1
     assert versions[0]["body"].startswith(target.body[0])
-    row = con.execute("SELECT body, last_changed_at, first_seen_at FROM articles WHERE url = ?", [url]).fetchone()
+    row = con.execute("SELECT body, last_changed_at, first_seen_at FROM articles_full WHERE url = ?", [url]).fetchone()
     assert row["body"].startswith("EDITED: ") and row["last_changed_at"] > row["first_seen_at"]
     assert run().returncode == 0
     assert con.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 1

@@ -112,7 +112,7 @@ def rows(archive_file: tuple[Path, str]) -> list[dict]:
     conn = sqlite3.connect(archive_file[0])
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute("SELECT * FROM articles")]
+        return [dict(r) for r in conn.execute("SELECT * FROM articles_full")]
     finally:
         conn.close()
 
@@ -168,7 +168,7 @@ def test_changed_after_publication(server: str, rows: list[dict], archive_file: 
 def test_related_graph(server: str, archive_file: tuple[Path, str]) -> None:
     edges = get_json(server, "/news/related_graph.json", _size="max")
     conn = sqlite3.connect(archive_file[0])
-    pairs = conn.execute("SELECT count(DISTINCT article_url || ' ' || url) FROM related_links").fetchone()[0]
+    pairs = conn.execute("SELECT count(DISTINCT article_id || ' ' || url) FROM related_links").fetchone()[0]
     inbound = dict(conn.execute("SELECT url, count(*) FROM related_links GROUP BY url"))
     conn.close()
     assert len(edges) == pairs > 0
@@ -240,5 +240,5 @@ def test_schema_doc_sql_runs(archive_file: tuple[Path, str]) -> None:
             params = {name: "Мирзиёев" for name in re.findall(r":(\w+)", statement)}
             results.append(conn.execute(statement, params).fetchall())
     conn.close()
-    assert results[0] == [(9,)]  # PRAGMA user_version: one per migration
+    assert results[0] == [(10,)]  # PRAGMA user_version: one per migration
     assert all(results[2:]), "every example query returns rows on a crawled archive"

@@ -14,7 +14,8 @@ from test_bad_input import article, listing
 
 import sqlite_utils
 
-from newscrawl.archive import SCHEMA, Archive, _index_folded, content_hash
+from newscrawl.archive import SCHEMA, Archive, content_hash
+from newscrawl.migrations.archive_v1 import index_folded
 from newscrawl.search import search
 from newscrawl.urls import article_url, canonical_url
 
@@ -182,7 +183,7 @@ def old_archive(path: Path) -> None:
     for row in rows:
         db["articles"].insert(row)
     for row in db.query("SELECT id, title, lead, body FROM articles"):
-        _index_folded(db, row)
+        index_folded(db, row)
     db["article_versions"].insert({"article_url": f"{SITE}сенат/", "seen_from": "2025-11-14T06:00:00+00:00",
                                    "seen_until": "2025-11-15T06:00:00+00:00", "content_hash": "h0",
                                    "title": "Сенат (биринчи)", "body": "Биринчи."})
@@ -221,7 +222,9 @@ def test_migration_0006_canonicalises_and_merges_without_losing_history(tmp_path
                                                  "ORDER BY seen_until", [senat])]
         assert versions == ["Сенат (биринчи)", "Сенат мажлиси"], "old row's history and its state are versions"
         assert db["article_versions"].count == 2, "identical /x and /x/ add no version"
-        links = {(r["article_url"], r["position"]): r["url"] for r in db.query("SELECT * FROM related_links")}
+        links = {(r["article_url"], r["position"]): r["url"] for r in db.query(
+            "SELECT a.url AS article_url, r.position, r.url FROM related_links r "
+            "JOIN articles a ON a.id = r.article_id")}
         assert links == {(senat, 0): x, (x, 0): senat, (x, 1): c}, "links of the kept rows, pointing at them"
         assert db.execute("SELECT count(*) FROM related_links r JOIN articles a ON a.url = r.url").fetchone()[0] == 3
         pages = list(db.query("SELECT url, final_url, fetched_at, last_fetched_at FROM pages ORDER BY id"))
