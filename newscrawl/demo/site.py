@@ -13,7 +13,7 @@ from newscrawl.demo.markup import CYRILLIC, LATIN, SITE_NAME, ArticleView, Card,
 from newscrawl.demo.markup import article_head, article_main, card_html, document, listing_main
 from newscrawl.demo.page import Page
 from newscrawl.demo.stories import (DEMO_NOW, TASHKENT, ExpectedArticle, Story, article_time, card_time,
-                                    day_path, load_stories, to_latin)
+                                    day_path, load_stories, render_moment, to_latin)
 
 __all__ = ["DEMO_NOW", "DEMO_START_PATH", "GENERIC_START_PATH", "ExpectedArticle", "demo_site",
            "generic_site", "synthetic_site"]
@@ -192,11 +192,12 @@ def _static_pages(latest: list[Card], most_read: list[Card]) -> dict[str, Page]:
 
 
 def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(TASHKENT)).astimezone(TASHKENT)
+    return now.astimezone(TASHKENT) if now is not None else render_moment()
 
 
 def demo_site(now: datetime | None = None) -> tuple[dict[str, Page], list[ExpectedArticle]]:
-    """The demo politics site rendered at `now`; expected articles in /kr/ listing order, then the /oz/ twins."""
+    """The demo politics site rendered at `now` (default: the start of today, Tashkent time, so it is the same all
+    day); expected articles in /kr/ listing order, then the /oz/ twins."""
     now = _now(now)
     stories = load_stories("siyosat_kr")
     entries = sorted((_entry(s, now) for s in stories), key=lambda e: e.published, reverse=True)

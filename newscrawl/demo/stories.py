@@ -71,6 +71,14 @@ class Story:
         return self.published(now) + parse_offset(self.updated)
 
 
+def render_moment(clock: datetime | None = None) -> datetime:
+    """The moment the served demo site is rendered at: the start (00:00) of the Tashkent day of `clock` (default:
+    the real clock). Anchored to the day, not the minute, so every run of one day sees the same pages at the same
+    URLs (a crawl re-run an hour later finds nothing new or updated), and no story is ever in the future."""
+    moment = (clock or datetime.now(TASHKENT)).astimezone(TASHKENT)
+    return datetime.combine(moment.date(), time(0, 0), TASHKENT)
+
+
 def parse_offset(text: str) -> timedelta:
     """`+3m`, `-1h27m`, `-6h` -> a signed timedelta."""
     match = re.fullmatch(r"([+-])(?:(\d+)h)?(?:(\d+)m)?", text.strip())
