@@ -98,6 +98,14 @@ def _date_texts(entry: _Entry, now: datetime) -> tuple[str | None, str | None]:
     return date_text, updated_text
 
 
+def _alternates(entry: _Entry) -> tuple[tuple[str, str], ...]:
+    """hreflang links of a story published in both scripts (/kr/ and /oz/ share the dated path and the slug)."""
+    if not entry.story.twin or entry.story.latin:
+        return ()
+    kr_path = "/kr/" + entry.path.split("/", 2)[2]
+    return (CYRILLIC.lang, kr_path), (LATIN.lang, "/oz/" + kr_path[4:])
+
+
 def _render_article(entry: _Entry, related: list[_Entry], most_read: list[Card],
                     now: datetime) -> tuple[Page, ExpectedArticle]:
     story = entry.story
@@ -109,6 +117,7 @@ def _render_article(entry: _Entry, related: list[_Entry], most_read: list[Card],
         date_text=date_text, updated_text=updated_text, views=_views(story.slug), author=story.author,
         tags=tags, related=[r.card(now, entry.chrome if entry.chrome is LATIN else CYRILLIC) for r in related],
         share_at=(len(paragraphs) // 2 if "share" in story.flags else None), malformed="malformed" in story.flags,
+        alternates=_alternates(entry),
     )
     html = document(entry.chrome, f"{entry.title} — {SITE_NAME}", article_head(view),
                     article_main(entry.chrome, view), most_read)
@@ -119,6 +128,7 @@ def _render_article(entry: _Entry, related: list[_Entry], most_read: list[Card],
         modified_at=entry.modified, author=story.author, image_url=entry.image, category=entry.chrome.category,
         tags=[name for _, name in tags], language="uz", script=entry.script,
         related=[(c.path, c.title) for c in view.related],
+        alternates=[path for _, path in view.alternates if path != entry.path],
     )
     return page, expected
 

@@ -41,6 +41,8 @@ class ExpectedArticle:
     script: str
     related: list[tuple[str, str]]
     status: int = 200
+    alternates: list[str] = field(default_factory=list)
+    """Paths of the same story in the other script (its hreflang links), for the three stories under /oz/ too."""
 
 
 @dataclass
