@@ -10,7 +10,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
@@ -683,7 +683,8 @@ def _m0011_story_key(db: sqlite_utils.Database) -> None:
         if moment is not None:
             first = bisect.bisect_left(moments, moment - stories_v1.WINDOW)
             last = bisect.bisect_right(moments, moment + stories_v1.WINDOW)
-            nearby = [replace(by_id[other], story_key=keys[other]) for _, other in timeline[first:last]
+            nearby = [stories_v1.Candidate(other, by_id[other].title, by_id[other].script, by_id[other].published_at,
+                                           keys[other]) for _, other in timeline[first:last]
                       if other in keys]  # archived before this one
         keys[row.id] = stories_v1.story_key(row, (), nearby)
     db.conn.executemany("UPDATE articles SET story_key = ? WHERE id = ?", [(key, id_) for id_, key in keys.items()])

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from newscrawl.translit import fold
 
@@ -55,6 +56,7 @@ class Candidate:
         return self.story_key if self.story_key is not None else self.id
 
 
+@lru_cache(maxsize=4096)  # a title is compared with every article of its hour
 def title_key(title: str | None) -> str:
     """The title folded across scripts and apostrophes, punctuation dropped: "Oʻzbekiston – AQSh: 1,3 mlrd" and
     "Ўзбекистон - АҚШ 1.3 млрд" both give "ozbekiston aqsh 1 3 mlrd"."""
@@ -65,9 +67,25 @@ def title_similarity(a: str | None, b: str | None) -> float:
     """0..1: the share of words two folded titles have in common (Dice: 2 * shared / total words). A word also
     matches another spelling of itself (Mirziyoev/Mirziyoyev, delegatsiyasi/delegatsiyasini): the same first
     three letters and a character similarity of at least WORD_SIMILARITY. Numbers match only exactly."""
-    first, second = title_key(a).split(), title_key(b).split()
+    (first, first_keys), (second, second_keys) = _words(a), _words(b)
     if not first or not second:
         return 0.0
+    # Every matching pair of words shares its match key (the word, or the first letters of a spellable word):
+    # an upper bound that rules out almost every candidate of the hour without comparing a character.
+    possible = min(sum(key in second_keys for key, _ in first), sum(key in first_keys for key, _ in second))
+    if 2 * possible / (len(first) + len(second)) < MIN_SIMILARITY:
+        return 2 * possible / (len(first) + len(second))
+    return _shared_words([word for _, word in first], [word for _, word in second])
+
+
+@lru_cache(maxsize=4096)
+def _words(title: str | None) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+    """The folded title's words with their match keys, and the set of those keys."""
+    words = tuple((word[:3] if _spellable(word) else word, word) for word in title_key(title).split())
+    return words, frozenset(key for key, _ in words)
+
+
+def _shared_words(first: list[str], second: list[str]) -> float:
     left = Counter(second)
     shared, unmatched = 0, []
     for word in first:
@@ -76,25 +94,32 @@ def title_similarity(a: str | None, b: str | None) -> float:
             shared += 1
         else:
             unmatched.append(word)
-    rest = [word for word, count in left.items() for _ in range(count)]
+    # the rest can only match a spelling of itself: the same first three letters (no numbers, no short words)
+    rest: dict[str, list[str]] = {}
+    for word, count in left.items():
+        if _spellable(word):
+            rest.setdefault(word[:3], []).extend([word] * count)
     total = len(first) + len(second)
-    if 2 * (shared + min(len(unmatched), len(rest))) / total < MIN_SIMILARITY:  # cannot reach it: skip the fuzzy part
+    unmatched = [word for word in unmatched if _spellable(word) and word[:3] in rest]
+    possible = sum(min(count, len(rest[prefix])) for prefix, count in Counter(w[:3] for w in unmatched).items())
+    if 2 * (shared + possible) / total < MIN_SIMILARITY:  # cannot reach it: skip the character comparisons
         return 2 * shared / total
     for word in unmatched:
-        for index, other in enumerate(rest):
-            if _same_word(word, other):
-                del rest[index]
+        others = rest[word[:3]]
+        for index, other in enumerate(others):
+            if SequenceMatcher(None, word, other, autojunk=False).ratio() >= WORD_SIMILARITY:
+                del others[index]
                 shared += 1
                 break
     return 2 * shared / total
 
 
-def _same_word(a: str, b: str) -> bool:
-    if len(a) < 4 or len(b) < 4 or a[:3] != b[:3] or a.isdigit() or b.isdigit():
-        return False
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= WORD_SIMILARITY
+def _spellable(word: str) -> bool:
+    """Whether a word may match another spelling of itself (numbers and words under four letters match exactly)."""
+    return len(word) >= 4 and not word.isdigit()
 
 
+@lru_cache(maxsize=4096)
 def published(value: str | None) -> datetime | None:
     """An archived published_at as an aware datetime; None when missing or unreadable."""
     if not value:
