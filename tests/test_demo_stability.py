@@ -10,6 +10,9 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from newscrawl.arguments import ArgumentProblem, demo_now_setting
 from newscrawl.dates import TASHKENT
 from newscrawl.demo.site import demo_site
 from newscrawl.demo.stories import render_moment
@@ -39,6 +42,14 @@ def test_render_moment_is_the_start_of_the_tashkent_day() -> None:
     assert render_moment(moment) == datetime(2026, 3, 4, 0, 0, tzinfo=TASHKENT)
     # 20:30 UTC is already the next day in Tashkent (+05:00)
     assert render_moment(datetime.fromisoformat("2026-03-04T20:30+00:00")) == datetime(2026, 3, 5, tzinfo=TASHKENT)
+
+
+def test_the_demo_clock_setting_needs_a_moment_with_a_zone() -> None:
+    assert demo_now_setting("") is None
+    assert demo_now_setting("2026-03-04T10:00+05:00") == datetime(2026, 3, 4, 10, tzinfo=TASHKENT)
+    for bad in ("2026-03-04T10:00", "yesterday"):
+        with pytest.raises(ArgumentProblem, match="NEWSCRAWL_DEMO_NOW"):
+            demo_now_setting(bad)
 
 
 def test_the_demo_renders_the_same_pages_all_day_and_changes_with_the_day() -> None:
