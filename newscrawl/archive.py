@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import hashlib
 import json
@@ -18,10 +19,10 @@ from urllib.parse import urlsplit
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from newscrawl import codec
+from newscrawl import codec, stories
 from newscrawl.dates import TASHKENT
 from newscrawl.lock import lock_path
-from newscrawl.migrations import archive_v1, compact_v1, problems_v1, urls_v1
+from newscrawl.migrations import archive_v1, compact_v1, problems_v1, stories_v1, urls_v1
 from newscrawl.schema import (CONTENT_FIELDS, DERIVED_COLUMNS, EXTRACTED_COLUMNS, JSON_COLUMNS, RELATED,
                               RELATED_FIELDS)
 from newscrawl.translit import fold
@@ -632,6 +633,7 @@ class Archive:
                 self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?", [*row.values(), article_id])
             self._remember_aliases(url, forms - {url}, seen)
             self._replace_related(article_id, article.get("related") or [])
+            _link_story(self, article_id, row, article.get("alternates") or ())
         return outcome
 
     def _body(self, article_id: int) -> str | None:
@@ -896,3 +898,51 @@ _SITE_RANGES = "(" + " OR ".join(["(final_url >= ? AND final_url < ?)"] * 4) + "
 def site_ranges(site: str) -> list[str]:
     return [bound for scheme in ("http", "https") for start, end in (("/", "0"), (":", ";"))
             for bound in (f"{scheme}://{site}{start}", f"{scheme}://{site}{end}")]
+
+
+# --- Stories across scripts: migration 0011 and the story key every write sets (docs/stories.md) -------------------
+# Kept at the end of the file: its migration must register after every earlier one.
+
+@SCHEMA(name="0011_story_key")
+def _m0011_story_key(db: sqlite_utils.Database) -> None:
+    """articles.story_key: the Cyrillic and Latin versions of one story share it (the id of the story's first
+    archived article). Existing rows are matched by publication time and title, in archive order, as if each had
+    just been written (the pages' hreflang links were never stored); reads the columns the match needs only."""
+    db.table("articles").add_column("story_key", int)
+    db.table("articles").create_index(["story_key"])
+    rows = [stories_v1.Candidate(r["id"], r["title"], r["script"], r["published_at"], None)
+            for r in db.query("SELECT id, title, script, published_at FROM articles ORDER BY id")]
+    timeline = sorted((moment, row.id) for row in rows if (moment := stories_v1.published(row.published_at)))
+    moments = [moment for moment, _ in timeline]
+    by_id = {row.id: row for row in rows}
+    keys: dict[int, int] = {}
+    for row in rows:
+        moment = stories_v1.published(row.published_at)
+        nearby: list[stories_v1.Candidate] = []
+        if moment is not None:
+            first = bisect.bisect_left(moments, moment - stories_v1.WINDOW)
+            last = bisect.bisect_right(moments, moment + stories_v1.WINDOW)
+            nearby = [stories_v1.Candidate(other, by_id[other].title, by_id[other].script, by_id[other].published_at,
+                                           keys[other]) for _, other in timeline[first:last]
+                      if other in keys]  # archived before this one
+        keys[row.id] = stories_v1.story_key(row, (), nearby)
+    db.conn.executemany("UPDATE articles SET story_key = ? WHERE id = ?", [(key, id_) for id_, key in keys.items()])
+
+
+def _link_story(archive: Archive, article_id: int, row: dict[str, Any], alternates: Iterable[str]) -> None:
+    """Set the story key of the article just written (inside upsert_article's transaction): that of the version the
+    page links by hreflang if it is archived, else that of its twin in the other script by time and title (the
+    candidates come from the published_at index: the articles of an hour), else its own id."""
+    columns = "id, title, script, published_at, story_key"
+    me = stories.Candidate(article_id, row.get("title"), row.get("script"), row.get("published_at"), None)
+    urls = sorted({archive.resolve_url(url) for url in alternates} - {row["url"]})
+    linked = [stories.Candidate(*found) for found in archive.db.execute(
+        f"SELECT {columns} FROM articles WHERE url IN ({', '.join('?' * len(urls))})", urls)] if urls else []
+    window = stories.search_window(me.published_at)
+    nearby = []
+    if not linked and window is not None and me.script in stories.SCRIPTS:
+        nearby = [stories.Candidate(*found) for found in archive.db.execute(
+            f"SELECT {columns} FROM articles WHERE published_at BETWEEN ? AND ? AND script != ? AND id != ?",
+            [*window, me.script, article_id])]
+    key = stories.story_key(me, linked, nearby)
+    archive.db.execute("UPDATE articles SET story_key = ? WHERE id = ? AND story_key IS NOT ?", [key, article_id, key])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,6 +54,20 @@ def start_url_argument(value: str | None, name: str = "start_url") -> str | None
     return value
 
 
+def demo_now_setting(value: str | None) -> datetime | None:
+    """NEWSCRAWL_DEMO_NOW: the moment the bundled demo site takes as now, ISO 8601 with a zone; None when empty."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ArgumentProblem(f"bad setting NEWSCRAWL_DEMO_NOW={value!r}: must be an ISO 8601 moment with a zone "
+                              "(2025-11-15T14:00+05:00), or empty for the real clock")
+    return moment
+
+
 @dataclass(frozen=True)
 class Rule:
     """What a NEWSCRAWL_* setting accepts."""
@@ -76,6 +90,7 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_MISSING_RETRY_HOURS": Rule(float, 0),
     "NEWSCRAWL_EXTRACT_PROCESSES": Rule(int, 0, 32),
     "NEWSCRAWL_DEMO_PORT": Rule(int, 0, 65535),
+    "NEWSCRAWL_DEMO_NOW": Rule(str),
     # 0 would mean "no limit" to Scrapy's DOWNLOAD_MAXSIZE; under 1 KiB no real page fits.
     "NEWSCRAWL_MAX_PAGE_BYTES": Rule(int, 1024),
     "NEWSCRAWL_MAX_BODY_CHARS": Rule(int, 1),
@@ -121,6 +136,7 @@ def settings_problem(settings: Any) -> str | None:
         for name in SETTING_RULES:
             setting_value(settings, name)
         start_url_argument(settings.get("NEWSCRAWL_START_URL"), "NEWSCRAWL_START_URL")
+        demo_now_setting(settings.get("NEWSCRAWL_DEMO_NOW"))
     except ArgumentProblem as exc:
         return str(exc)
     if not settings.get("NEWSCRAWL_DB"):

@@ -121,6 +121,10 @@ class Article(ShortRepr, CarriesRawPage):
     script: str | None = None
     """"cyrl", "latn" or "mixed", detected from title, lead and body."""
     related: list[RelatedLink] = field(default_factory=list)
+    alternates: list[str] = field(default_factory=list)
+    """The same article in other languages or scripts, as the page links them (`<link rel=alternate hreflang>`):
+    absolute canonical URLs, the page itself left out. Not a column: the archive links the story's versions by it
+    (articles.story_key)."""
     extraction: dict[str, Layer] = field(default_factory=dict)
     """For each field, the layer that filled it: profile, json-ld, opengraph, meta, generic, listing."""
     problems: list[Problem] = field(default_factory=list)

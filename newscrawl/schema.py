@@ -19,6 +19,9 @@ CONTENT_FIELDS = ("title", "lead", "body", "published_at", "modified_at", "autho
 COMPUTED_COLUMNS = ("content_hash", "category_key")
 # Article columns about fetching and history, not about the page's content.
 BOOKKEEPING_COLUMNS = ("id", "first_seen_at", "last_seen_at", "last_changed_at", "etag", "last_modified")
+# Article columns the archive computes on every write from other articles: the story key the Cyrillic and Latin
+# versions of one story share (newscrawl/stories.py, migration 0011).
+STORY_COLUMNS = ("story_key",)
 
 # A card of an article's related block, in the order of RelatedLink's fields; `article_id` ties it to its article.
 RELATED_FIELDS = ("position", "url", "title", "category", "published_at", "published_precision", "published_text",
@@ -30,7 +33,7 @@ BODY_COLUMNS = ("body",)
 ARTICLE_COLUMNS = (*BOOKKEEPING_COLUMNS[:1], *EXTRACTED_COLUMNS, *COMPUTED_COLUMNS, *BOOKKEEPING_COLUMNS[1:])
 
 TABLES: dict[str, tuple[str, ...]] = {
-    "articles": tuple(c for c in ARTICLE_COLUMNS if c not in BODY_COLUMNS),
+    "articles": (*(c for c in ARTICLE_COLUMNS if c not in BODY_COLUMNS), *STORY_COLUMNS),
     "article_bodies": ("article_id", *BODY_COLUMNS),
     "related_links": ("article_id", *RELATED_FIELDS),
     "pages": ("id", "url", "final_url", "status", "headers", "fetched_at", "last_fetched_at", "sha256", "size",

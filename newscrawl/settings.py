@@ -64,6 +64,7 @@ NEWSCRAWL_PROGRESS_EVERY = 100
 NEWSCRAWL_MISSING_RETRY_HOURS = 24
 NEWSCRAWL_EXTRACT_PROCESSES = 1
 NEWSCRAWL_DEMO_PORT = 8765
+NEWSCRAWL_DEMO_NOW = ""
 # Limits (docs/operations.md, "Limits"). NEWSCRAWL_MAX_PAGE_BYTES becomes Scrapy's DOWNLOAD_MAXSIZE, which
 # Scrapy enforces while receiving and while decompressing; 2 MiB keeps the extraction of one page at the limit
 # to about a second for ordinary markup and 25 s for the worst shape measured (a page of bare links).

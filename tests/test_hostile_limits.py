@@ -342,6 +342,7 @@ def test_retry_after_values():
     (["-s", "NEWSCRAWL_MAX_PAGE_BYTES=0"], "NEWSCRAWL_MAX_PAGE_BYTES='0'"),
     (["-s", "NEWSCRAWL_MAX_RETRY_AFTER=nan"], "NEWSCRAWL_MAX_RETRY_AFTER='nan'"),
     (["-s", "NEWSCRAWL_STORE_RAW=maybe"], "NEWSCRAWL_STORE_RAW='maybe'"),
+    (["-s", "NEWSCRAWL_DEMO_NOW=2026-11-25 10:00"], "NEWSCRAWL_DEMO_NOW='2026-11-25 10:00'"),  # no zone
     (["-s", "NEWSCRAWL_MAX_PAGE=3"], "unknown setting NEWSCRAWL_MAX_PAGE (did you mean NEWSCRAWL_MAX_PAGES?)"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_bad_arguments_and_settings_exit_2_with_one_line_before_any_request_or_file(tmp_path, args, named):

@@ -13,6 +13,7 @@ from newscrawl import statkeys
 from newscrawl.archive import ArchiveError, check_archive
 from newscrawl.arguments import (
     ArgumentProblem,
+    demo_now_setting,
     max_pages_argument,
     settings_problem,
     since_argument,
@@ -87,7 +88,8 @@ class Command(ScrapyCrawl):
         if needs_demo_site(opts.spargs.get("start_url"), self.settings, site):
             demo, opts.spargs["start_url"] = start_demo_site(
                 self.settings.getint("NEWSCRAWL_DEMO_PORT"),
-                opts.spargs.get("category") or getattr(spidercls, "default_category", None), site)
+                opts.spargs.get("category") or getattr(spidercls, "default_category", None), site,
+                demo_now_setting(self.settings.get("NEWSCRAWL_DEMO_NOW")))
         try:
             crawler = self._create_crawler(spidercls)
             self.crawler_process.crawl(crawler, **opts.spargs)

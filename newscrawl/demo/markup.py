@@ -137,12 +137,16 @@ class ArticleView:
     related: list[Card]
     share_at: int | None = None
     malformed: bool = False
+    alternates: tuple[tuple[str, str], ...] = ()
+    """(hreflang, path) of every language version, this page included, as a real bilingual site links them."""
 
 
 def article_head(view: ArticleView) -> str:
     description = f'<meta name="description" content="{attr(view.lead)}">\n' if view.lead else ""
+    alternates = "".join(f'<link rel="alternate" hreflang="{lang}" href="{{{{BASE}}}}{attr(path)}">\n'
+                         for lang, path in view.alternates)
     return (
-        f'<link rel="canonical" href="{{{{BASE}}}}{attr(view.path)}">\n'
+        f'<link rel="canonical" href="{{{{BASE}}}}{attr(view.path)}">\n{alternates}'
         f'<meta property="og:type" content="article">\n'
         f'<meta property="og:title" content="{attr(view.title)}">\n'
         f'<meta property="og:image" content="{{{{BASE}}}}{attr(view.image)}">\n{description}'

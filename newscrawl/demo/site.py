@@ -13,7 +13,7 @@ from newscrawl.demo.markup import CYRILLIC, LATIN, SITE_NAME, ArticleView, Card,
 from newscrawl.demo.markup import article_head, article_main, card_html, document, listing_main
 from newscrawl.demo.page import Page
 from newscrawl.demo.stories import (DEMO_NOW, TASHKENT, ExpectedArticle, Story, article_time, card_time,
-                                    day_path, load_stories, to_latin)
+                                    day_path, load_stories, render_moment, to_latin)
 
 __all__ = ["DEMO_NOW", "DEMO_START_PATH", "GENERIC_START_PATH", "ExpectedArticle", "demo_site",
            "generic_site", "synthetic_site"]
@@ -98,6 +98,14 @@ def _date_texts(entry: _Entry, now: datetime) -> tuple[str | None, str | None]:
     return date_text, updated_text
 
 
+def _alternates(entry: _Entry) -> tuple[tuple[str, str], ...]:
+    """hreflang links of a story published in both scripts (/kr/ and /oz/ share the dated path and the slug)."""
+    if not entry.story.twin or entry.story.latin:
+        return ()
+    kr_path = "/kr/" + entry.path.split("/", 2)[2]
+    return (CYRILLIC.lang, kr_path), (LATIN.lang, "/oz/" + kr_path[4:])
+
+
 def _render_article(entry: _Entry, related: list[_Entry], most_read: list[Card],
                     now: datetime) -> tuple[Page, ExpectedArticle]:
     story = entry.story
@@ -109,6 +117,7 @@ def _render_article(entry: _Entry, related: list[_Entry], most_read: list[Card],
         date_text=date_text, updated_text=updated_text, views=_views(story.slug), author=story.author,
         tags=tags, related=[r.card(now, entry.chrome if entry.chrome is LATIN else CYRILLIC) for r in related],
         share_at=(len(paragraphs) // 2 if "share" in story.flags else None), malformed="malformed" in story.flags,
+        alternates=_alternates(entry),
     )
     html = document(entry.chrome, f"{entry.title} — {SITE_NAME}", article_head(view),
                     article_main(entry.chrome, view), most_read)
@@ -119,6 +128,7 @@ def _render_article(entry: _Entry, related: list[_Entry], most_read: list[Card],
         modified_at=entry.modified, author=story.author, image_url=entry.image, category=entry.chrome.category,
         tags=[name for _, name in tags], language="uz", script=entry.script,
         related=[(c.path, c.title) for c in view.related],
+        alternates=[path for _, path in view.alternates if path != entry.path],
     )
     return page, expected
 
@@ -192,11 +202,12 @@ def _static_pages(latest: list[Card], most_read: list[Card]) -> dict[str, Page]:
 
 
 def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(TASHKENT)).astimezone(TASHKENT)
+    return now.astimezone(TASHKENT) if now is not None else render_moment()
 
 
 def demo_site(now: datetime | None = None) -> tuple[dict[str, Page], list[ExpectedArticle]]:
-    """The demo politics site rendered at `now`; expected articles in /kr/ listing order, then the /oz/ twins."""
+    """The demo politics site rendered at `now` (default: the start of today, Tashkent time, so it is the same all
+    day); expected articles in /kr/ listing order, then the /oz/ twins."""
     now = _now(now)
     stories = load_stories("siyosat_kr")
     entries = sorted((_entry(s, now) for s in stories), key=lambda e: e.published, reverse=True)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from newscrawl.demo.server import DemoServer
 from newscrawl.demo.site import DEMO_START_PATH, demo_site
+from newscrawl.demo.stories import render_moment
 from newscrawl.sites import Profile, load_profile
 
 logger = logging.getLogger(__name__)
@@ -20,9 +22,13 @@ def needs_demo_site(start_url: str | None, settings: Any, site: str | None) -> b
     return site in ("auto", "none") or load_profile(site).name == "demo"
 
 
-def start_demo_site(port: int, category: str | None, site: str | None) -> tuple[DemoServer, str]:
-    """The demo site served on 127.0.0.1 (on `port`, else any free port) and the category's start URL."""
-    pages, _ = demo_site()
+def start_demo_site(port: int, category: str | None, site: str | None,
+                    clock: datetime | None = None) -> tuple[DemoServer, str]:
+    """The demo site served on 127.0.0.1 (on `port`, else any free port) and the category's start URL.
+
+    It is rendered as of the start of the Tashkent day of `clock` (NEWSCRAWL_DEMO_NOW; default the real clock),
+    so every run of one day finds the same pages at the same URLs."""
+    pages, _ = demo_site(render_moment(clock))
     try:
         server = DemoServer(pages, port=port).start()
     except OSError as exc:  # the fixed port keeps demo URLs stable across runs; any free port still works

@@ -41,6 +41,8 @@ class ExpectedArticle:
     script: str
     related: list[tuple[str, str]]
     status: int = 200
+    alternates: list[str] = field(default_factory=list)
+    """Paths of the same story in the other script (its hreflang links), for the three stories under /oz/ too."""
 
 
 @dataclass
@@ -69,6 +71,14 @@ class Story:
         if self.updated is None:
             return None
         return self.published(now) + parse_offset(self.updated)
+
+
+def render_moment(clock: datetime | None = None) -> datetime:
+    """The moment the served demo site is rendered at: the start (00:00) of the Tashkent day of `clock` (default:
+    the real clock). Anchored to the day, not the minute, so every run of one day sees the same pages at the same
+    URLs (a crawl re-run an hour later finds nothing new or updated), and no story is ever in the future."""
+    moment = (clock or datetime.now(TASHKENT)).astimezone(TASHKENT)
+    return datetime.combine(moment.date(), time(0, 0), TASHKENT)
 
 
 def parse_offset(text: str) -> timedelta:

@@ -34,6 +34,7 @@ MODIFIED_NAMES = ("dc.date.modified", "article.updated", "datemodified", "last-m
 RUSSIAN_ONLY = re.compile(r"[ыщэъ]", re.IGNORECASE)
 UZBEK_ONLY = re.compile(r"[ўқғҳ]", re.IGNORECASE)
 LATIN_UZBEK = re.compile(r"[oOgG][ʻ‘'’`]|\b(va|bilan|uchun|haqida|yil|boʻyicha)\b")
+MAX_ALTERNATES = 10
 # Fields every article should have, and the problem recorded when one is missing.
 REQUIRED = {"title": ProblemCode.NO_TITLE, "lead": ProblemCode.NO_LEAD, "body": ProblemCode.NO_BODY,
             "published_at": ProblemCode.NO_PUBLISHED_AT}
@@ -151,6 +152,7 @@ def _extract_page(sel: Selector, html: str, url: str, fetched_at: datetime | Non
         language=f.values.get("language"),
         script=detect_script(text) if text else None,
         related=[_related_link(c, i, fetched, profile) for i, c in enumerate(related)],
+        alternates=_alternates(md, base, url, f.values.get("canonical_url")),
         extraction=dict(f.sources),
         problems=problems,
     )
@@ -172,6 +174,14 @@ def _extract_page(sel: Selector, html: str, url: str, fetched_at: datetime | Non
         article.extraction["related"] = related_layer
     _note_missing(article, problems)
     return article
+
+
+def _alternates(md: Metadata, base: str, url: str, canonical: str | None) -> list[str]:
+    """The page's hreflang versions as article URLs: not itself, not x-default (a language chooser, not a version
+    of this article); at most MAX_ALTERNATES, since a real site has one per language."""
+    own = {article_url(base, url), canonical}
+    found = (article_url(base, href) for lang, href in md.hreflang if lang.lower() != "x-default")
+    return list(dict.fromkeys(u for u in found if u and u not in own))[:MAX_ALTERNATES]
 
 
 def _aware(moment: datetime) -> datetime:

@@ -23,6 +23,8 @@ class Metadata:
     time_datetime: list[str] = field(default_factory=list)
     canonical: str | None = None
     html_lang: str | None = None
+    hreflang: list[tuple[str, str]] = field(default_factory=list)
+    """(hreflang, href) of every `<link rel=alternate hreflang>`: the page in other languages or scripts."""
 
     def og_first(self, key: str) -> str | None:
         values = self.og.get(key)
@@ -34,6 +36,7 @@ META = etree.XPath("//meta")
 TIME_DATETIME = etree.XPath("//time/@datetime")
 CANONICAL = etree.XPath('//link[@rel="canonical"]/@href')
 HTML_LANG = etree.XPath("/html/@lang")
+HREFLANG = etree.XPath('//link[@hreflang][@href][contains(concat(" ", normalize-space(@rel), " "), " alternate ")]')
 
 
 def _jsonld_objects(data: Any) -> list[dict[str, Any]]:
@@ -118,4 +121,5 @@ def read_metadata(sel: Selector) -> Metadata:
     md.canonical = (canonical[0] if canonical else None) or md.og_first("og:url")
     lang = HTML_LANG(root)
     md.html_lang = (lang[0] if lang else None) or md.meta.get("content-language")
+    md.hreflang = [(node.get("hreflang").strip(), node.get("href").strip()) for node in HREFLANG(root)]
     return md
