@@ -41,7 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="any Scrapy/newscrawl setting, as with scrapy -s (e.g. -s LOG_FILE=logs/crawl.log)")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="Scrapy's own log (LOG_LEVEL, INFO by default) on stderr instead of the progress line")
+                        help="Scrapy's own log (LOG_LEVEL, INFO by default) on stderr instead of the progress line; "
+                             "giving -s LOG_LEVEL=... does the same")
     return parser
 
 
@@ -147,13 +148,15 @@ def run(args: argparse.Namespace) -> int:
     for name, value in (("start_url", args.start_url), ("max_pages", args.max_pages), ("since", args.since)):
         if value is not None:
             command += ["-a", f"{name}={value}"]
-    if not args.verbose and not any(s.startswith("LOG_LEVEL=") for s in args.set):
-        command += ["-s", "LOG_LEVEL=WARNING"]  # quiet: Scrapy's warnings and errors only (-v for its whole log)
+    # Quiet: Scrapy's warnings and errors only. -v, or a LOG_LEVEL of one's own, asks for Scrapy's log as it is.
+    verbose = args.verbose or any(s.startswith("LOG_LEVEL=") for s in args.set)
+    if not verbose:
+        command += ["-s", "LOG_LEVEL=WARNING"]
     for setting in args.set:
         command += ["-s", setting]
     before = last_crawl_id(args.db)
-    terminal = Terminal(sys.stderr, progress=not args.verbose and sys.stderr.isatty())
-    if not args.verbose and _uses_demo_site(args):
+    terminal = Terminal(sys.stderr, progress=not verbose and sys.stderr.isatty())
+    if not verbose and _uses_demo_site(args):
         terminal.write("newscrawl crawl: no start URL configured: crawling the bundled demo site on 127.0.0.1\n")
     found: dict[str, str] = {}
     read_fd, write_fd = os.pipe()
@@ -171,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
             for line in proc.stderr:  # passed through as it comes (above the progress line)
                 if SUMMARY_PREFIX in line:  # kept for the report; printed there as the one summary line
                     found.setdefault("summary", line.split(SUMMARY_PREFIX, 1)[1].strip())
-                    if not args.verbose:
+                    if not verbose:
                         continue
                 terminal.write(line)
         code = proc.wait()
