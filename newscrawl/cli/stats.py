@@ -91,10 +91,10 @@ def per_day(db: sqlite_utils.Database, first: date, last: date,
     """{day: {category_key: count}} for articles published first..last (Tashkent dates, inclusive)."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     where, params = article_filter(first.isoformat(), last.isoformat(), category)
-    sql = ("SELECT substr(published_at, 1, 10) AS day, coalesce(nullif(category_key, ''), '(none)') AS category, "
-           f"count(*) AS n FROM articles{where} GROUP BY day, category")
+    sql = ("SELECT substr(published_at, 1, 10) AS day, coalesce(nullif(category_key, ''), '(none)') AS grouped, "
+           f"count(*) AS n FROM articles{where} GROUP BY day, grouped")
     for row in db.query(sql, params):
-        counts[row["day"]][row["category"]] = row["n"]
+        counts[row["day"]][row["grouped"]] = row["n"]
     return counts
 
 
