@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from newscrawl.archive import Archive
+from newscrawl.cli.latest import when
 from newscrawl.extensions import PROGRESS_FD_ENV, SUMMARY_PREFIX
 
 CLEAR_LINE = "\033[K"
@@ -221,7 +222,7 @@ def print_report(db_path: str, before: int = 0, code: int = 0, summary: str | No
     if added:
         print("New articles, newest first:")
         for row in added[:NEW_SHOWN]:
-            print(f"  #{row['id']:<6} {row['published_at'] or '(no date)':25}  {row['title']}")
+            print(f"  #{row['id']:<6} {when(row['published_at']):23}  {row['title']}")
         if crawl["items_new"] > NEW_SHOWN:
             print(f"  ... and {crawl['items_new'] - NEW_SHOWN} more (newscrawl latest -n {crawl['items_new']})")
     dropped = f", {crawl['items_dropped']} dropped" if crawl["items_dropped"] else ""

@@ -15,6 +15,7 @@ from newscrawl.cli import (
     print_json,
     time_argument,
 )
+from newscrawl.cli.latest import when
 from newscrawl.search import BRACKETS, search
 
 BOLD = ("\033[1m", "\033[0m")
@@ -48,6 +49,5 @@ def run(args: argparse.Namespace) -> int:
         print("no matches")
         return 0
     for hit in hits:
-        when = hit.published_at[:16].replace("T", " ") if hit.published_at else "(no date)"
-        print(f"{when}  {hit.title or '(untitled)'}\n  {hit.url}\n  {hit.snippet}\n")
+        print(f"{when(hit.published_at)}  {hit.title or '(untitled)'}\n  {hit.url}\n  {hit.snippet}\n")
     return 0
