@@ -215,3 +215,13 @@ def test_every_command_has_a_description_and_every_option_a_help_text() -> None:
             assert action.help, f"newscrawl {name}: {action.option_strings or action.dest} has no help text"
     for action in parser._actions:
         assert action.help or isinstance(action, argparse._SubParsersAction), action
+
+
+def test_crawl_with_a_log_file_keeps_the_full_log_there(demo_archive, tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "crawl.log"
+    result = newscrawl("crawl", "--db", str(tmp_path / "news.db"), "--start-url",
+                       demo_archive.server.url + DEMO_START_PATH, "-s", f"LOG_FILE={log}", *QUICK)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == "" and SUMMARY_LINE.match(result.stdout.splitlines()[-1])
+    text = log.read_text(encoding="utf-8")
+    assert "INFO: Spider opened" in text and len(summary_lines(text)) == 1

@@ -149,9 +149,10 @@ def run(args: argparse.Namespace) -> int:
     for name, value in (("start_url", args.start_url), ("max_pages", args.max_pages), ("since", args.since)):
         if value is not None:
             command += ["-a", f"{name}={value}"]
-    # Quiet: Scrapy's warnings and errors only. -v, or a LOG_LEVEL of one's own, asks for Scrapy's log as it is.
+    # Quiet: Scrapy's warnings and errors only. -v, or a LOG_LEVEL of one's own, asks for Scrapy's log as it is;
+    # a LOG_FILE keeps its log as configured (INFO: the summary line is in it), with the terminal still quiet.
     verbose = args.verbose or any(s.startswith("LOG_LEVEL=") for s in args.set)
-    if not verbose:
+    if not verbose and not any(s.startswith("LOG_FILE=") for s in args.set):
         command += ["-s", "LOG_LEVEL=WARNING"]
     for setting in args.set:
         command += ["-s", setting]
