@@ -25,6 +25,8 @@ from newscrawl.dates import TASHKENT
 MAX_CATEGORY_COLUMNS = 6
 MAX_WEEKS = 5200  # a century: one line per day is already more than anyone reads
 OTHER = "other"
+EMPTY_RUN = 3
+"""Days in a row without articles shown as one line ("2025-11-20…2025-11-14  no articles (7 days)")."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -99,7 +101,8 @@ def per_day(db: sqlite_utils.Database, first: date, last: date,
 
 
 def day_table(counts: dict[str, dict[str, int]], first: date, last: date) -> list[str]:
-    """One line per day, newest first, a column per category (the largest few, the rest as "other")."""
+    """One line per day, newest first, a column per category (the largest few, the rest as "other"); EMPTY_RUN or
+    more days in a row without articles make one line."""
     totals: dict[str, int] = defaultdict(int)
     for by_category in counts.values():
         for category, n in by_category.items():
@@ -118,11 +121,25 @@ def day_table(counts: dict[str, dict[str, int]], first: date, last: date) -> lis
 
     header = f"{'day':<10}  {'total':>5}  " + "  ".join(f"{c:>{w}}" for c, w in zip(shown, widths, strict=True))
     lines = [header.rstrip()]
+    empty: list[date] = []  # a run of days without articles, newest first
+
+    def close_run() -> None:
+        if len(empty) >= EMPTY_RUN:  # one line instead of a screen of "-"
+            lines.append(f"{empty[0].isoformat()}…{empty[-1].isoformat()}  no articles ({len(empty)} days)")
+        else:
+            lines.extend(line(d.isoformat(), 0, cells({})) for d in empty)
+        empty.clear()
+
     day = last
     while day >= first:
         by_category = counts.get(day.isoformat(), {})
-        lines.append(line(day.isoformat(), sum(by_category.values()), cells(by_category)))
+        if by_category:
+            close_run()
+            lines.append(line(day.isoformat(), sum(by_category.values()), cells(by_category)))
+        else:
+            empty.append(day)
         day -= timedelta(days=1)
+    close_run()
     lines.append(line("all days", sum(totals.values()), cells(totals)))
     return lines
 
