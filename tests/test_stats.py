@@ -63,6 +63,8 @@ def test_cli_counts_per_day_and_category(tmp_path: Path, capsys: pytest.CaptureF
     assert rows[(today - timedelta(days=27)).isoformat()] == ["1", "1"]
     assert (today - timedelta(days=28)).isoformat() not in rows  # outside 4 weeks
     assert rows["all days"] == ["7", "7"]
+    first, oldest = today - timedelta(days=27), today - timedelta(days=40)
+    assert f"(2 articles published before {first}: --since {oldest} shows them)" in out
     # days without articles: four in a row (2-5 days back) are one line; fewer than three stay lines of "-"
     assert f"{today - timedelta(days=2)}…{today - timedelta(days=5)}  no articles (4 days)" in out
     assert (today - timedelta(days=2)).isoformat() not in rows

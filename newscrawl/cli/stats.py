@@ -229,5 +229,9 @@ def render(db: sqlite_utils.Database, *, weeks: int = 4, since: date | None = No
              "", f"Articles per day and category_key{f' ({category})' if category is not None else ''}, "
              f"{first} to {last} (publication day, Tashkent dates, newest first):"]
     lines += day_table(counts, first, last)
+    if span and span[0] < first:
+        where, params = article_filter(until=(first - timedelta(days=1)).isoformat(), category=category)
+        earlier = db.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0]
+        lines.append(f"({earlier} articles published before {first}: --since {span[0]} shows them)")
     lines += ["", "Last crawls (times in UTC):", *crawl_table(db)]
     return "\n".join(lines)
