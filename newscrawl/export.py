@@ -25,16 +25,6 @@ BOM = "\ufeff"
 TRANSPORT_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 
 
-def write_jsonl(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
-    """One JSON object per line, UTF-8 text as is; returns the number of lines."""
-    count = 0
-    for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False))
-        out.write("\n")
-        count += 1
-    return count
-
-
 def write_csv(db: sqlite_utils.Database, rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     """A header row of every articles column, then one row per article; JSON columns stay JSON text (as stored)."""
     columns = list(db["articles"].columns_dict)  # the file's own columns: an older archive is exported as it is
