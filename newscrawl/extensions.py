@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
 import time
-from typing import Any
+from typing import IO, Any
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import CloseSpider
+from twisted.internet.task import LoopingCall
 
 from newscrawl import statkeys
 from newscrawl.archive import Archive
@@ -45,6 +49,11 @@ URLLENGTH_DROPPED = "urllength/request_ignored_count"
 """Scrapy's UrlLengthMiddleware drops over-long URLs silently, counting them under this stat only."""
 SPIDER_EXCEPTIONS = "spider_exceptions/count"
 """Scrapy's count of exceptions raised by spider callbacks, which it only logs."""
+PROGRESS_FD_ENV = "NEWSCRAWL_CLI_PROGRESS_FD"
+"""Set by `newscrawl crawl` to a pipe's file descriptor: CrawlReport then writes its progress there as one JSON
+object per line every PROGRESS_INTERVAL seconds, and the summary last, whatever LOG_LEVEL is (the command
+draws the progress line on a terminal and prints the summary). Not a setting: it is the command's own channel."""
+PROGRESS_INTERVAL = 0.5
 
 
 def storage_problem(exc: BaseException, db_path: str) -> str:
@@ -86,6 +95,13 @@ class CrawlReport:
         # only its should_follow() is used: the same offsite policy the downloader middleware applies
         self.offsite = OffsiteMiddleware(crawler.stats)
         self.offsite.crawler = crawler
+        # Progress: requests counted when scheduled (retries and redirect hops too) and when they leave the
+        # downloader (answered or failed), per kind; the originals (no retry, no redirect) make the total.
+        self.articles_total = 0
+        self.in_flight = {"article": 0, "listing": 0}
+        self.articles_left = 0
+        self.progress_out: IO[str] | None = None
+        self.progress_loop: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlReport:
@@ -95,6 +111,7 @@ class CrawlReport:
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(ext.request_left_downloader, signal=signals.request_left_downloader)
         return ext
 
     def spider_opened(self, spider: Any) -> None:
@@ -114,13 +131,74 @@ class CrawlReport:
             self.stats.set_value(ARCHIVE_FAILED, storage_problem(exc, self.db_path))
             raise CloseSpider(ARCHIVE_UNWRITABLE) from None
         self.stats.set_value(statkeys.CRAWL_ID, self.crawl_id)
+        self._open_progress()
+
+    def _open_progress(self) -> None:
+        fd = os.environ.get(PROGRESS_FD_ENV)
+        if not fd or not fd.isdigit():
+            return
+        try:
+            self.progress_out = os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")
+        except OSError:  # not open in this process (a crawl started some other way with the variable set)
+            return
+        self.progress_loop = LoopingCall(self._send_progress)
+        self.progress_loop.start(PROGRESS_INTERVAL, now=False)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self.progress_out is None:
+            return
+        try:
+            self.progress_out.write(json.dumps(message, ensure_ascii=False) + "\n")
+        except (OSError, ValueError):  # the command went away: the crawl goes on, unreported
+            self.progress_out = None
+
+    def _send_progress(self) -> None:
+        stored = {k.value: self._count(statkeys.items(k.value)) for k in STORED_KINDS}
+        self._send({"pages": int(self.stats.get_value("downloader/response_count", 0) or 0),
+                    "articles_done": self.articles_left, "articles_total": self.articles_total,
+                    "listing_pending": self.in_flight["listing"] > 0, "elapsed": time.monotonic() - self.started,
+                    **stored, "not_modified": self._count(statkeys.NOT_MODIFIED),
+                    "errors": self._count(statkeys.ERRORS)})
+
+    def _close_progress(self, summary: str) -> None:
+        if self.progress_loop is not None and self.progress_loop.running:
+            self.progress_loop.stop()
+        self._send({"summary": summary})
+        if self.progress_out is not None:
+            with contextlib.suppress(OSError):
+                self.progress_out.close()
+            self.progress_out = None
+
+    def _kind(self, request: Any) -> str | None:
+        if self._is_article(request):
+            return "article"
+        spider = self.crawler.spider
+        if request.callback is not None and request.callback == getattr(spider, "parse_listing", None):
+            return "listing"
+        return None
+
+    def request_left_downloader(self, request: Any, spider: Any) -> None:
+        kind = self._kind(request)
+        if kind is not None:
+            self.in_flight[kind] -= 1
+            if kind == "article" and not request.meta.get("_newscrawl_hop"):
+                self.articles_left += 1
 
     def _is_article(self, request: Any) -> bool:
         spider = self.crawler.spider
         return request.callback is not None and request.callback == getattr(spider, "parse_article", None)
 
     def request_scheduled(self, request: Any, spider: Any) -> None:
-        """An article that redirects off-site is dropped by OffsiteMiddleware at scheduling, with no errback."""
+        """Counts the request for the progress line. And: an article that redirects off-site is dropped by
+        OffsiteMiddleware at scheduling, with no errback."""
+        kind = self._kind(request)
+        if kind is not None:
+            self.in_flight[kind] += 1
+            if kind == "article":
+                if request.meta.get("redirect_urls") or request.meta.get("retry_times"):
+                    request.meta["_newscrawl_hop"] = True  # the same article again: not one more to fetch
+                else:
+                    self.articles_total += 1
         if (self._is_article(request) and request.meta.get("redirect_urls") and not request.dont_filter
                 and not request.meta.get("allow_offsite") and not self.offsite.should_follow(request, spider)):
             count_error(self.stats, OFFSITE_REDIRECT)
@@ -128,7 +206,13 @@ class CrawlReport:
                            request.url[:300])
 
     def request_dropped(self, request: Any, spider: Any) -> None:
-        """A redirect back to a URL already requested is dropped by the duplicate filter, with no errback."""
+        """Uncounts the request for the progress line. And: a redirect back to a URL already requested is dropped
+        by the duplicate filter, with no errback."""
+        kind = self._kind(request)
+        if kind is not None:
+            self.in_flight[kind] -= 1
+            if kind == "article" and not request.meta.get("_newscrawl_hop"):
+                self.articles_total -= 1
         if self._is_article(request) and request.url in request.meta.get("redirect_urls", ()):
             count_error(self.stats, REDIRECT_LOOP)
             logger.warning("Article %s redirects in a loop: not archived", request.meta["redirect_urls"][0])
@@ -202,6 +286,7 @@ class CrawlReport:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if reason == ARCHIVE_LOCKED:  # another run's archive: nothing of it is touched, not even its crawls row
+            self._close_progress(f"{SUMMARY_PREFIX}status=locked")
             return
         try:
             self._report(spider, reason)
@@ -250,4 +335,7 @@ class CrawlReport:
                    f"dropped={values['items_dropped']} errors={values['errors']} duration={duration:.1f}s "
                    f"db={self.db_path}" + (f" worker_restarts={restarts}" if restarts else "")
                    + (f" reason={why}" if why else ""))
+        # One line per run, at INFO for a run that went well and at ERROR for one that did not: at
+        # LOG_LEVEL=WARNING (or ERROR) an ok run is silent and only a failed one is logged, as cron mail wants.
         (logger.error if exit_code else logger.info)(summary)
+        self._close_progress(summary)

@@ -309,9 +309,9 @@ def test_export_reads_bodies_and_links_of_both_schemas(tmp_path: Path) -> None:
         with Archive(path, readonly=True) as archive:
             rows.append(sorted(iter_articles(archive.db), key=lambda r: r["id"]))
     assert [r["body"] for r in rows[0]] == [r["body"] for r in rows[1]] == [a["body"] for a in V9_ARTICLES]
-    assert [len(r["related"]) for r in rows[1]] == [2, 1, 0]
-    assert [r["related"] for r in rows[0]] == [r["related"] for r in rows[1]]
-    assert json.dumps(rows[1][0]["related"][0], ensure_ascii=False).count("Savdo oʻsdi") == 1
+    assert [len(r["related_links"]) for r in rows[1]] == [2, 1, 0]
+    assert [r["related_links"] for r in rows[0]] == [r["related_links"] for r in rows[1]]
+    assert json.dumps(rows[1][0]["related_links"][0], ensure_ascii=False).count("Savdo oʻsdi") == 1
 
 
 def test_live_fold_is_the_fold_the_folded_index_holds() -> None:

@@ -106,22 +106,84 @@ def test_jsonl_has_every_article_with_tags_and_related(db: Path, tmp_path: Path)
     assert first["tags"] == ["Қозоғистон", "Мирзиёев"]
     assert first["extraction"] == {"title": "profile"}
     assert first["body"] == ARTICLES[0]["body"]
-    assert [link["title"] for link in first["related"]] == ["Товар айирбошлаш 4 млрд долларга етди",
+    assert [link["title"] for link in first["related_links"]] == ["Товар айирбошлаш 4 млрд долларга етди",
                                                             "Марказий Осиё етакчилари йиғилади"]
-    assert first["related"][0]["published_text"] == "Кеча 19:48"
+    assert first["related_links"][0]["published_text"] == "Кеча 19:48"
     # every stored column of a related link but the article it belongs to (published_precision was once left out)
     with sqlite3.connect(db) as con:
         stored = [r[1] for r in con.execute("PRAGMA table_info(related_links)")]
-    assert sorted(first["related"][0]) == sorted(set(stored) - {"article_id"})
-    assert rows[1]["related"] == []
+    assert sorted(first["related_links"][0]) == sorted(set(stored) - {"article_id"})
+    assert rows[1]["related_links"] == []
     assert rows[2]["problems"] == ["no_lead"] and rows[2]["lead"] is None
     assert "Мирзиёев" in out.read_text(encoding="utf-8")  # not \u-escaped
 
 
-def test_jsonl_to_stdout(db: Path, capsysbinary: pytest.CaptureFixture) -> None:
-    assert run_export("--db", str(db), "--category", "Siyosat") == 0
+@pytest.mark.parametrize("category", ["Siyosat", "siyosat", "Сиёсат", "СИЁСАТ"])
+def test_jsonl_to_stdout_category_in_either_script(db: Path, capsysbinary: pytest.CaptureFixture,
+                                                   category: str) -> None:
+    assert run_export("--db", str(db), "--category", category) == 0
     lines = capsysbinary.readouterr().out.decode("utf-8").splitlines()
-    assert [json.loads(line)["url"] for line in lines] == [ARTICLES[1]["url"]]
+    assert [json.loads(line)["url"] for line in lines] == [ARTICLES[0]["url"], ARTICLES[1]["url"]]
+
+
+def test_jsonl_is_what_python_would_write(db: Path, tmp_path: Path) -> None:
+    """The JSON made by SQLite (article_json_lines) decodes to exactly what decoding each row in Python gives."""
+    from newscrawl.reading import iter_articles
+    out = tmp_path / "a.jsonl"
+    assert run_export("--db", str(db), "-o", str(out)) == 0
+    with Archive(db, readonly=True) as archive:
+        assert read_jsonl(out) == list(iter_articles(archive.db))
+
+
+def test_csv_bom_for_excel(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    plain, excel = tmp_path / "a.csv", tmp_path / "excel.csv"
+    assert run_export("--db", str(db), "--format", "csv", "-o", str(plain)) == 0
+    assert run_export("--db", str(db), "--format", "csv", "--excel", "-o", str(excel)) == 0
+    assert excel.read_bytes() == b"\xef\xbb\xbf" + plain.read_bytes()
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    with excel.open(encoding="utf-8-sig", newline="") as handle:
+        assert next(csv.DictReader(handle))["title"] == ARTICLES[0]["title"]
+    assert run_export("--db", str(db), "--bom", "-o", str(tmp_path / "a.jsonl")) == 2
+    assert "--bom (--excel) is for --format csv only" in capsys.readouterr().err
+
+
+def test_warc_applies_the_filters(tmp_path: Path) -> None:
+    path = tmp_path / "news.db"
+    with Archive(path) as archive:
+        for article in ARTICLES:
+            archive.upsert_article(article)
+            archive.store_page(url=article["url"], final_url=article["url"], status=200,
+                               headers={"Content-Type": "text/html"}, body=article["title"].encode(),
+                               fetched_at=article["fetched_at"])
+    for argv, expected in ((["--category", "siyosat"], [0, 1]), (["--since", "2025-11-15"], [1, 2]),
+                           (["--until", "2025-11-14"], [0]), ([], [0, 1, 2])):
+        out = tmp_path / "p.warc.gz"
+        assert run_export("--db", str(path), "--format", "warc", "-o", str(out), *argv) == 0
+        with out.open("rb") as handle:
+            uris = [r[1] for r in _records(handle) if r[0] == "response"]
+        assert uris == [ARTICLES[i]["url"] for i in expected], argv
+
+
+def test_warc_is_never_written_to_a_terminal(db: Path) -> None:
+    """Run for real with stdout on a pseudo-terminal: one line on stderr, exit 2, no bytes on the terminal."""
+    import os
+    import subprocess
+    import sys
+    primary, secondary = os.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "newscrawl.cli", "export", "--format", "warc", "--db",
+                                 str(db)], stdout=secondary, stderr=subprocess.PIPE, text=True, timeout=60)
+        os.set_blocking(primary, False)
+        try:
+            written = os.read(primary, 65536)
+        except BlockingIOError:
+            written = b""
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert result.returncode == 2 and written == b""
+    assert result.stderr == ("newscrawl export: refusing to write a gzipped WARC file to the terminal: "
+                             "give -o FILE or pipe it\n")
 
 
 @pytest.mark.parametrize(("since", "until", "expected"), [
@@ -250,7 +312,7 @@ def test_export_streams_in_constant_memory(tmp_path: Path, fmt: str) -> None:
     if fmt == "jsonl":
         with out.open(encoding="utf-8") as handle:
             last = json.loads(handle.readlines()[-1])
-        assert last["title"] == "Мақола 2999" and len(last["related"]) == 2
+        assert last["title"] == "Мақола 2999" and len(last["related_links"]) == 2
 
 
 def test_warc_export_streams_in_constant_memory(tmp_path: Path) -> None:

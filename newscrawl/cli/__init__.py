@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sqlite3
 import sys
@@ -35,13 +36,27 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
-SUBCOMMANDS = ("crawl", "search", "stats", "export", "reparse", "extract", "savefixture", "serve")
+SUBCOMMANDS = ("crawl", "latest", "show", "search", "stats", "export", "reparse", "extract", "savefixture", "serve")
+
+
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml), as pip and `pip show newscrawl` see it."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("newscrawl")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="newscrawl", description="Crawl a news category into a SQLite archive "
-                                     "and work with the archive.")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+                                     "and work with the archive.",
+                    epilog="`newscrawl COMMAND --help` describes a command. Times: publication times are shown "
+                           "as the site published them (+05:00 when it gave no zone); crawl and fetch times in "
+                           "UTC, as stored and as Datasette shows them.")
+    parser.add_argument("--version", action="version", version=f"newscrawl {package_version()}",
+                        help="print the installed version and exit")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"newscrawl.cli.{name}")
         sub = module.add_parser(subparsers)
@@ -128,6 +143,18 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default="data/news.db", help="archive file (default: data/news.db)")
 
 
+def add_json_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON instead of text, for scripts (UTF-8, one document)")
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout, UTF-8 text as is (not \\u escapes), whatever the terminal's encoding."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
+    sys.stdout.buffer.flush()
+
+
 def expected_error(exc: BaseException, db: str | None) -> BaseException | None:
     """The one-line form of an error the user can act on, or None for anything else (a bug)."""
     from newscrawl.archive import ArchiveError
@@ -144,10 +171,14 @@ def expected_error(exc: BaseException, db: str | None) -> BaseException | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse has already explained
         return int(exc.code or 0)
+    if args.command is None:  # bare `newscrawl`: what it can do, as --help says it (asked for, so exit 0)
+        parser.print_help()
+        return 0
     try:
         return int(args.run(args) or 0)
     except BrokenPipeError:

@@ -14,13 +14,17 @@ from newscrawl.cli import CommandError, check_profile, datetime_argument
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("extract", help="extract one page (file or URL) and print JSON with provenance")
+    parser = subparsers.add_parser(
+        "extract", help="extract one page (file or URL) and print JSON with provenance",
+        description="Run the extractors over one article page, a saved file or a URL, and print the fields as "
+                    "JSON with the layer that gave each (profile, metadata, generic, card): for writing and "
+                    "checking a site profile. Nothing is stored.")
     add_page_arguments(parser)
     return parser
 
 
 def add_page_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", metavar="FILE_OR_URL")
+    parser.add_argument("source", metavar="FILE_OR_URL", help="a saved HTML file, or an http(s) URL to fetch")
     parser.add_argument("--url", help="the page's URL when SOURCE is a file (default: file:// URL)")
     parser.add_argument("--profile", default="auto", help="site profile name or TOML path; 'auto' matches the "
                         "URL's host, 'none' uses only metadata and generic layers (default: auto)")

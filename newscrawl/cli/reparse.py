@@ -40,7 +40,11 @@ Task = tuple[bytes, str, str, str | None]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("reparse", help="re-extract stored pages and update articles in place")
+    parser = subparsers.add_parser(
+        "reparse", help="re-extract stored pages and update articles in place",
+        description="Run the current extractors over the raw pages stored in the archive (no network) and update "
+                    "the articles whose fields changed, recording earlier versions: the fix-a-selector-then-"
+                    "repair loop. Waits for a crawl that holds the archive (see --wait).")
     add_db_argument(parser)
     parser.add_argument("--since", type=date_argument, help="only pages fetched on or after this date (YYYY-MM-DD)")
     parser.add_argument("--url", help="only this article URL")

@@ -19,8 +19,12 @@ def _safe_name(text: str) -> str:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("savefixture", help="save a page + its current output under "
-                                   "tests/fixtures/pages/<site>/<case>/ (then fix expected.json if needed)")
+    parser = subparsers.add_parser(
+        "savefixture", help="save a page + its current output under "
+        "tests/fixtures/pages/<site>/<case>/ (then fix expected.json if needed)",
+        description="Freeze one page and what the extractors make of it now as a regression test case: the page "
+                    "and expected.json go under DIR/SITE/NAME/; correct expected.json by hand where the output "
+                    "is wrong, and the fixture tests hold the extractors to it.")
     add_page_arguments(parser)
     parser.add_argument("--site", default="generic", type=checked(_safe_name),
                         help="fixture group, usually the profile name (one plain name)")

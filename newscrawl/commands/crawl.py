@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.exceptions import UsageError
 
 from newscrawl import statkeys
 from newscrawl.archive import ArchiveError, check_archive
@@ -34,6 +36,15 @@ class Command(ScrapyCrawl):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
+        # Scrapy opens LOG_FILE right after this (configuring logging) and crashes on a folder that does not
+        # exist, as `logs/` does not in a fresh checkout: create it, or stop with one line saying why not.
+        log_file = self.settings.get("LOG_FILE")
+        if log_file:
+            try:
+                Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot create the folder of LOG_FILE {log_file}: {exc.strerror or exc}",
+                                 print_help=False) from None
         if opts.output or opts.overwrite_output:
             feeds = self.settings.getdict("FEEDS")
             for options in feeds.values():

@@ -1,0 +1,118 @@
+"""Reading the archive in the terminal: `latest`, `show ID|URL` with related links and versions, `--json` on
+search, stats, latest and show, `--category` in either script. The real command runs in a subprocess against a
+real archive: one crawled from the demo site, and one written with Archive upserts (for versions)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from newscrawl.archive import Archive
+
+CLI = [sys.executable, "-m", "newscrawl.cli"]
+FIRST = {
+    "url": "https://example.uz/kr/news/2025/11/14/mukofot/", "title": "Мирзиёев Тоқаевни мукофотлади",
+    "lead": "Қозоғистон билан шериклик мустаҳкамланди.",
+    "body": "Биринчи хатбоши.\n\nИккинчи хатбоши, узунроқ.",
+    "published_at": "2025-11-14T19:48:00+05:00", "published_precision": "minute", "published_text": "14.11.2025 19:48",
+    "fetched_at": "2025-11-15T08:00:00+00:00", "category": "Сиёсат", "author": "Дилшод Раҳимов", "script": "cyrl",
+    "related": [
+        {"url": "https://example.uz/oz/news/2025/11/13/senat/", "title": "Senat yigʻilishi", "position": 0,
+         "published_text": "Kecha 10:00"},
+        {"url": "https://elsewhere.example/x/", "title": "Бошқа сайт", "position": 1},
+    ],
+}
+SECOND = {
+    "url": "https://example.uz/oz/news/2025/11/13/senat/", "title": "Senat yigʻilishi",
+    "body": "Matn.", "published_at": "2025-11-13T10:00:00+05:00", "published_precision": "minute",
+    "fetched_at": "2025-11-15T08:00:00+00:00", "category": "Siyosat", "script": "latn",
+}
+THIRD = {
+    "url": "https://example.uz/ru/news/2025/11/15/sport/", "title": "Футбол", "body": "Текст.",
+    "published_at": "2025-11-15T09:00:00+05:00", "fetched_at": "2025-11-15T08:00:00+00:00", "category": "Спорт",
+}
+
+
+def newscrawl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("read") / "news.db"
+    with Archive(path) as archive:
+        archive.upsert_article({**FIRST, "title": "Мирзиёев Тоқаевни тақдирлади", "body": "Эски матн."})
+        archive.upsert_article(SECOND)
+        archive.upsert_article(THIRD)
+        assert archive.upsert_article(FIRST) == "updated"
+    return path
+
+
+def test_latest_newest_first_with_ids(db: Path) -> None:
+    result = newscrawl("latest", "--db", str(db), "-n", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.index("Футбол") < result.stdout.index("Мирзиёев Тоқаевни мукофотлади")
+    assert "Senat" not in result.stdout  # -n 2
+    assert "#3  2025-11-15 09:00 +05:00  [Спорт]" in result.stdout
+
+
+@pytest.mark.parametrize("category", ["Сиёсат", "Siyosat", "siyosat", "SIYOSAT"])
+def test_latest_category_in_either_script(db: Path, category: str) -> None:
+    rows = json.loads(newscrawl("latest", "--db", str(db), "--category", category, "--json").stdout)
+    assert [r["url"] for r in rows] == [FIRST["url"], SECOND["url"]]
+    assert {r["category_key"] for r in rows} == {"siyosat"}
+
+
+def test_show_reads_an_article_with_related_links_and_versions(db: Path) -> None:
+    for key in ("1", FIRST["url"], FIRST["url"].rstrip("/")):  # id, URL, another form of the URL
+        result = newscrawl("show", key, "--db", str(db))
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        assert out.startswith("Мирзиёев Тоқаевни мукофотлади\n")
+        assert "Published: 2025-11-14 19:48 +05:00  (printed: 14.11.2025 19:48)" in out
+        assert "Category:  Сиёсат    Author: Дилшод Раҳимов" in out
+        assert "Биринчи хатбоши.\n\nИккинчи хатбоши, узунроқ." in out  # paragraphs kept apart
+        assert "Related links (2):\n  1. Senat yigʻilishi  -> #2\n" in out  # linked to the archived article
+        assert "  2. Бошқа сайт\n     https://elsewhere.example/x/" in out
+        assert "Earlier versions (1, oldest first):" in out
+        assert "title, body changed after it" in out and "title was: Мирзиёев Тоқаевни тақдирлади" in out
+
+
+def test_show_json_has_the_same_names_as_the_tables(db: Path) -> None:
+    shown = json.loads(newscrawl("show", "1", "--db", str(db), "--json").stdout)
+    assert shown["id"] == 1 and shown["body"] == FIRST["body"] and shown["category_key"] == "siyosat"
+    assert [link["archived_id"] for link in shown["related_links"]] == [2, None]
+    assert shown["related_links"][0]["published_text"] == "Kecha 10:00"
+    (version,) = shown["versions"]
+    assert version["title"] == "Мирзиёев Тоқаевни тақдирлади" and version["seen_until"]
+    assert "related" not in shown
+
+
+def test_show_unknown_article_is_one_line(db: Path) -> None:
+    for key in ("999", "https://example.uz/nope/"):
+        result = newscrawl("show", key, "--db", str(db))
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.startswith("newscrawl show: no archived article with id or URL")
+        assert len(result.stderr.splitlines()) == 1
+
+
+def test_search_json(demo_archive) -> None:
+    result = newscrawl("search", "Mirziyoyev", "--db", str(demo_archive.db), "--limit", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert 0 < len(hits) <= 3 and set(hits[0]) == {"published_at", "title", "url", "snippet"}
+    assert "[" in hits[0]["snippet"]  # matches marked, never a terminal's escape codes
+    assert json.loads(newscrawl("search", "qwertyzzz", "--db", str(demo_archive.db), "--json").stdout) == []
+
+
+def test_latest_and_show_on_a_crawled_archive(demo_archive) -> None:
+    rows = json.loads(newscrawl("latest", "--db", str(demo_archive.db), "--json", "-n", "3").stdout)
+    assert len(rows) == 3 and rows[0]["published_at"] >= rows[1]["published_at"] >= rows[2]["published_at"]
+    shown = json.loads(newscrawl("show", str(rows[0]["id"]), "--db", str(demo_archive.db), "--json").stdout)
+    assert shown["url"] == rows[0]["url"] and shown["body"]
+    text = newscrawl("show", rows[0]["url"], "--db", str(demo_archive.db)).stdout
+    assert text.startswith(rows[0]["title"])
