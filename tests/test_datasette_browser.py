@@ -132,6 +132,8 @@ def test_latin_query_finds_cyrillic_with_highlighted_snippets(page: Any, site: s
 
 
 def test_chart_is_drawn_with_zero_days(page: Any, site: str, archive: tuple[Path, str]) -> None:
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urllib.parse.urlsplit(request.url).hostname or request.url))
     page.goto(f"{site}/-/chart")
     bars = page.locator("#newscrawl-per-day svg .mark-rect path")
     bars.first.wait_for()
@@ -143,6 +145,7 @@ def test_chart_is_drawn_with_zero_days(page: Any, site: str, archive: tuple[Path
     page.locator("details summary", has_text="The numbers").click()
     cells = page.locator("details table tbody tr td:nth-child(3)").all_inner_texts()
     assert "0" in cells  # the demo's dates have gaps: zero days are listed, not skipped
+    assert hosts == {"127.0.0.1"}  # Vega-Lite is served by the plugin: no CDN, works offline
 
 
 def test_tables_list_hides_internal_tables(page: Any, site: str) -> None:
