@@ -171,7 +171,8 @@ def test_related_graph(server: str, archive_file: tuple[Path, str]) -> None:
     pairs = conn.execute("SELECT count(DISTINCT article_url || ' ' || url) FROM related_links").fetchone()[0]
     inbound = dict(conn.execute("SELECT url, count(*) FROM related_links GROUP BY url"))
     conn.close()
-    assert len(edges) == pairs > 0
+    assert len(edges) == min(pairs, 100) > 0  # the 100 most linked edges: a page of thousands of rows is slow
+    assert [e["target_inbound"] for e in edges] == sorted((e["target_inbound"] for e in edges), reverse=True)
     assert all(e["target_inbound"] == inbound[e["target"]] for e in edges)
     assert any(e["target_archived"] for e in edges) and all(e["source_title"] for e in edges)
 

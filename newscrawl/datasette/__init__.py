@@ -56,13 +56,19 @@ DATASETTE_OWN = frozenset({"_internal", "_memory"})
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """Add fold(), to_latin(), to_cyrillic(), search_match() and search_snippet() to a sqlite3 connection."""
-    for name, function in (("fold", fold), ("to_latin", to_latin), ("to_cyrillic", to_cyrillic),
-                           ("search_match", build_match)):
+    for name, function in (("fold", fold), ("to_latin", to_latin), ("to_cyrillic", to_cyrillic)):
         conn.create_function(name, 1, lambda text, f=function: None if text is None else f(str(text)),
                              deterministic=True)
+    conn.create_function("search_match", 1, search_match, deterministic=True)
     # search_snippet(query, text, ...): HTML, the raw words around the first match with matching words in <mark>.
     conn.create_function("search_snippet", -1, lambda query, *texts: reading.snippet_html(
         str(query or ""), *(None if t is None else str(t) for t in texts)), deterministic=True)
+
+
+def search_match(query: object) -> str:
+    """The FTS5 MATCH expression for articles_search (newscrawl.search.build_match); for a query with no word,
+    the empty phrase, which matches no row (NULL would be an FTS5 syntax error on the page)."""
+    return build_match("" if query is None else str(query)) or '""'
 
 
 @hookimpl
@@ -126,7 +132,11 @@ def startup(datasette: Any) -> Any:
                 archives.append(name)
         datasette._newscrawl_archives = archives
         # Datasette has no hook for settings; `_settings` is where `datasette.setting()` reads them. Only values
-        # the command line left at Datasette's default are changed, so `--setting` still wins.
+        # the command line left at Datasette's default are changed, so `--setting` still wins (except that a
+        # value equal to Datasette's default cannot be told apart: the plugin setting speed_settings: false in
+        # the metadata's `plugins: newscrawl:` section keeps Datasette's own values, as bench/ does for its peer).
+        if (datasette.plugin_config(PLUGIN_NAME) or {}).get("speed_settings", True) is False:
+            return
         for key, default in DATASETTE_DEFAULTS.items():
             if datasette._settings.get(key) == default:
                 datasette._settings[key] = SETTINGS[key]
@@ -159,11 +169,13 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     keys = set(row.keys()) if hasattr(row, "keys") else set()
     if column == "article_id" and table in ("related_links", "article_versions", None):
         return _link(_article_path(datasette, database, value), value, "the article")
-    if column == "id" and table is None and "title" in keys and "url" in keys:
-        # a canned query's article rows (search_any_script, changed_after_publication)
+    if table is None and (column in ("source_id", "target_id")
+                          or (column == "id" and "title" in keys and "url" in keys)):
+        # a canned query's article ids (search_any_script, changed_after_publication, related_graph)
         return _link(_article_path(datasette, database, value), value, "the article")
+    # URLs of archived articles in a table page (at most a page of rows: one indexed lookup per cell)
     url_columns = {"related_links": ("article_url", "url"), "article_versions": ("article_url",),
-                   "url_aliases": ("url",), None: ("url", "source", "target", "article_url")}
+                   "url_aliases": ("url",)}
     if table in url_columns and column in url_columns[table] and isinstance(value, str):
         async def inner() -> Markup | None:
             article_id = await _article_id_for_url(datasette, database, value)
