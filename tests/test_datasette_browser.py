@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from test_serve import add_changed_version, crawl_demo, datasette_serving
 
+from newscrawl.datasette.reading import bodies, columns
 from newscrawl.datasette.screenshots import CHROMIUM, launch
 from newscrawl.translit import fold
 
@@ -77,9 +78,29 @@ def _query(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         conn.close()
 
 
+def _bodies(db: Path) -> dict[int, str]:
+    """Every article's body, wherever the schema keeps it (articles.body, or article_bodies from 0010)."""
+    conn = sqlite3.connect(db)
+    try:
+        return bodies(conn, [i for (i,) in conn.execute("SELECT id FROM articles")])
+    finally:
+        conn.close()
+
+
+def _related_join(db: Path) -> str:
+    """SQL joining related_links r to the article s it was printed on, in either schema."""
+    conn = sqlite3.connect(db)
+    try:
+        by_id = "article_id" in columns(conn, "related_links")
+    finally:
+        conn.close()
+    return "JOIN articles s ON " + ("s.id = r.article_id" if by_id else "s.url = r.article_url")
+
+
 def test_article_page_shows_the_article(page: Any, site: str, archive: tuple[Path, str]) -> None:
-    article_id, title, lead, body, url = _query(
-        archive[0], "SELECT id, title, lead, body, url FROM articles WHERE title = 'Мирзиёев Тоқаевни мукофотлади'")[0]
+    article_id, title, lead, url = _query(
+        archive[0], "SELECT id, title, lead, url FROM articles WHERE title = 'Мирзиёев Тоқаевни мукофотлади'")[0]
+    body = _bodies(archive[0])[article_id]
     page.goto(f"{site}/articles/{article_id}")
     assert page.locator("article h1").inner_text() == title
     assert page.locator(".newscrawl-lead").inner_text() == lead
@@ -94,7 +115,7 @@ def test_article_page_shows_the_article(page: Any, site: str, archive: tuple[Pat
 
 def test_related_link_navigates_to_the_archived_article(page: Any, site: str, archive: tuple[Path, str]) -> None:
     source, target_title, target_id = _query(
-        archive[0], "SELECT s.id, t.title, t.id FROM related_links r JOIN articles s ON s.url = r.article_url "
+        archive[0], f"SELECT s.id, t.title, t.id FROM related_links r {_related_join(archive[0])} "
         "JOIN articles t ON t.url = r.url ORDER BY s.id, r.position LIMIT 1")[0]
     page.goto(f"{site}/articles/{source}")
     page.locator("a.newscrawl-related-archived", has_text=target_title).first.click()
@@ -111,7 +132,8 @@ def test_earlier_version_shows_what_changed(page: Any, site: str, archive: tuple
 
 
 def test_latin_query_finds_cyrillic_with_highlighted_snippets(page: Any, site: str, archive: tuple[Path, str]) -> None:
-    rows = _query(archive[0], "SELECT id, title, lead, body FROM articles")
+    texts = _bodies(archive[0])
+    rows = [(i, title, lead, texts[i]) for i, title, lead in _query(archive[0], "SELECT id, title, lead FROM articles")]
     expected = {r[0] for r in rows if any("mirziyoyev" in fold(t or "") for t in r[1:])}
     for query in ("Mirziyoyev", "Mirzi"):
         page.goto(f"{site}/articles")
@@ -183,8 +205,10 @@ def test_twins_linked_when_the_archive_has_story_keys(browser: Any, archive: tup
     db = tmp_path / "news.db"
     shutil.copy(archive[0], db)
     conn = sqlite3.connect(db)
-    (cyrillic,) = conn.execute("SELECT id FROM articles WHERE script = 'cyrl' LIMIT 1").fetchone()
-    (latin,) = conn.execute("SELECT id FROM articles WHERE script = 'latn' LIMIT 1").fetchone()
+    dated = "published_at IS NOT NULL"
+    (cyrillic,) = conn.execute(f"SELECT id FROM articles WHERE script = 'cyrl' AND {dated} LIMIT 1").fetchone()
+    (latin,) = conn.execute(f"SELECT id FROM articles WHERE script = 'latn' AND {dated} LIMIT 1").fetchone()
+    (articles,) = conn.execute(f"SELECT count(*) FROM articles WHERE {dated}").fetchone()
     conn.execute("ALTER TABLE articles ADD COLUMN story_key TEXT")
     conn.execute("UPDATE articles SET story_key = 'story-1' WHERE id IN (?, ?)", [cyrillic, latin])
     conn.commit()
@@ -200,5 +224,7 @@ def test_twins_linked_when_the_archive_has_story_keys(browser: Any, archive: tup
             page.wait_for_url(re.compile(rf"/news/articles/{latin}$"))
             page.goto(f"{base}/news/-/chart")
             assert page.locator("h1").inner_text() == "Stories per day"
+            assert page.locator("p", has_text="stories (the Cyrillic and Latin copies").inner_text().startswith(
+                f"{articles - 1} stories")
     finally:
         context.close()
