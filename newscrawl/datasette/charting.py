@@ -26,15 +26,17 @@ def per_day(conn: sqlite3.Connection) -> dict[str, Any]:
                "coalesce(category_key, '') AS category FROM articles WHERE published_at IS NOT NULL "
                "GROUP BY coalesce(story_key, 'article:' || id)) GROUP BY day, category")
     else:
-        sql = ("SELECT substr(published_at, 1, 10) AS day, coalesce(category_key, '') AS category, count(*) "
-               "FROM articles WHERE published_at IS NOT NULL GROUP BY day, category")
+        # Only the expressions of the archive's per-day index (substr(published_at, 1, 10), category_key): SQLite
+        # answers from the index (3.8 ms at 20k articles, 22 ms when the WHERE names published_at itself).
+        sql = ("SELECT substr(published_at, 1, 10), category_key, count(*) FROM articles "
+               "WHERE substr(published_at, 1, 10) IS NOT NULL GROUP BY substr(published_at, 1, 10), category_key")
     counts: dict[tuple[str, str], int] = {}
     for day, category, n in conn.execute(sql):
         try:
             date.fromisoformat(day)
         except ValueError:
             continue  # not a date: nothing to place on a time axis
-        counts[day, category] = n
+        counts[day, category or ""] = counts.get((day, category or ""), 0) + n
     if not counts:
         return {"rows": [], "days": 0, "stories": stories, "first": None, "last": None, "total": 0}
     days = sorted({day for day, _ in counts})

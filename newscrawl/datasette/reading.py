@@ -143,10 +143,13 @@ def search_page(conn: sqlite3.Connection, query: str, page: int = 1) -> dict[str
                          [expression]).fetchone()[0]
     pages = max(1, -(-total // SEARCH_PAGE_SIZE))
     page = min(max(1, page), pages)
+    # `+a.id` keeps SQLite from looking up every match by rowid and sorting them all (20 ms for 11,000 matches
+    # at 20k articles): it walks the published_at index newest first and stops at the page (1-2 ms, any query).
+    # Articles without a date sort last (NULL is the smallest value).
     hits = _dicts(conn.execute(
-        "SELECT a.* FROM articles a WHERE a.id IN "
+        "SELECT a.* FROM articles a WHERE +a.id IN "
         "(SELECT rowid FROM articles_search WHERE articles_search MATCH ?) "
-        "ORDER BY a.published_at IS NULL, a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
+        "ORDER BY a.published_at DESC LIMIT ? OFFSET ?",
         [expression, SEARCH_PAGE_SIZE, (page - 1) * SEARCH_PAGE_SIZE]))
     texts = bodies(conn, [h["id"] for h in hits]) if hits and "body" not in hits[0] else {}
     for hit in hits:
