@@ -12,13 +12,17 @@ Each page is fetched ``--repeat`` times per round after one warm-up fetch; the m
 is printed, with the server process's CPU seconds per fetch (from /proc, which survive a busy machine) and the
 ratio ours/peer. Exits 1 when a page does not answer 200. Reads nothing outside the repo (not /work/shared).
 
-    python bench/datasette_pages.py [--articles 3000] [--db PATH] [--rounds 2] [--repeat 5] [--json]
+    python bench/datasette_pages.py [--articles 3000] [--db PATH] [--rounds 2] [--repeat 5] [--plain] [--json]
+
+``--plain`` serves "ours" with a plain ``datasette`` (the plugin sets the same settings at startup) instead of
+``newscrawl serve``, e.g. for an archive of a newer schema than this checkout's archive module opens.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sqlite3
 import statistics
@@ -26,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -84,7 +89,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve(db: Path, peer: bool, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(db: Path, peer: bool, workdir: Path, plain: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     from newscrawl.datasette.screenshots import free_port
 
     port = free_port()
@@ -95,6 +100,8 @@ def serve(db: Path, peer: bool, workdir: Path) -> tuple[subprocess.Popen[bytes],
                    "--metadata", str(metadata)]
         for name, value in PEER_SETTINGS.items():
             command += ["--setting", name, value]
+    elif plain:
+        command = [str(Path(sys.executable).with_name("datasette")), "serve", str(db), "--port", str(port)]
     else:
         command = [sys.executable, "-m", "newscrawl.cli", "serve", "--db", str(db), "--port", str(port)]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -112,22 +119,33 @@ def serve(db: Path, peer: bool, workdir: Path) -> tuple[subprocess.Popen[bytes],
             time.sleep(0.1)
 
 
+class PageError(Exception):
+    pass
+
+
 def fetch(url: str) -> float:
     started = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=120) as response:
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"{url}: HTTP {response.status}")
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            response.read()
+    except urllib.error.HTTPError as error:
+        raise PageError(f"HTTP {error.code}") from None
     return time.perf_counter() - started
 
 
-def measure(db: Path, paths: list[str], peer: bool, repeat: int, workdir: Path) -> dict[str, tuple[float, float]]:
+def measure(db: Path, paths: list[str], peer: bool, repeat: int, workdir: Path,
+            plain: bool = False) -> dict[str, tuple[float, float]]:
     """Per page: (median wall seconds, server CPU seconds per fetch)."""
-    process, base = serve(db, peer, workdir)
+    process, base = serve(db, peer, workdir, plain)
     try:
         out = {}
         for path in paths:
-            fetch(base + path)  # warm-up: SQLite's page cache and Datasette's table counts
+            try:
+                fetch(base + path)  # warm-up: SQLite's page cache and Datasette's table counts
+            except PageError as error:
+                print(f"{path}: {error}", file=sys.stderr)
+                out[path] = (math.nan, math.nan)
+                continue
             cpu = cpu_seconds(process.pid)
             walls = [fetch(base + path) for _ in range(repeat)]
             out[path] = (statistics.median(walls), (cpu_seconds(process.pid) - cpu) / repeat)
@@ -143,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, help="an existing archive instead of a fresh crawl")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--plain", action="store_true", help="ours: plain `datasette`, not `newscrawl serve`")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-datasette-") as tmp:
@@ -159,20 +178,22 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict[str, tuple[float, float]]]] = {"ours": [], "peer": []}
         for _ in range(args.rounds):
             for side in ("peer", "ours"):
-                runs[side].append(measure(db, paths, side == "peer", args.repeat, Path(tmp)))
+                runs[side].append(measure(db, paths, side == "peer", args.repeat, Path(tmp), args.plain))
     result = {path: {side: (statistics.median(r[path][0] for r in runs[side]),
                             statistics.median(r[path][1] for r in runs[side])) for side in runs} for path in paths}
+    failed = any(math.isnan(v[0]) for sides in result.values() for v in sides.values())
     if args.json:
         print(json.dumps({"articles": count, "pages": result}, indent=1))
-        return 0
+        return 1 if failed else 0
     print(f"{count} articles; median of {args.rounds} rounds x {args.repeat} fetches; ms wall (server CPU ms)")
     print(f"{'page':60} {'peer':>16} {'ours':>16} {'ours/peer':>9}")
     for path, sides in result.items():
         (pw, pc), (ow, oc) = sides["peer"], sides["ours"]
         print(f"{path[:60]:60} {pw * 1000:7.1f} ({pc * 1000:5.1f}) {ow * 1000:7.1f} ({oc * 1000:5.1f}) "
               f"{ow / pw:9.2f}")
-    print(f"slowest page, ours: {max(s['ours'][0] for s in result.values()) * 1000:.1f} ms")
-    return 0
+    slowest = max((s["ours"][0] for s in result.values() if not math.isnan(s["ours"][0])), default=math.nan)
+    print(f"slowest page, ours: {slowest * 1000:.1f} ms" + ("; some pages failed (nan)" if failed else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
