@@ -291,3 +291,16 @@ def test_search_functions_in_sql(server: str) -> None:
     rows = get_json(server, "/news.json", sql="select search_match('Mirzi <b>') as m, "
                     "search_snippet('mirzi', 'Президент Шавкат Мирзиёев & <Тоқаев>') as s")
     assert rows == [{"m": '"mirzi"* AND "b"*', "s": "Президент Шавкат <mark>Мирзиёев</mark> &amp; &lt;Тоқаев&gt;"}]
+
+
+def test_search_page_takes_any_input(server: str) -> None:
+    """FTS5 syntax, quotes, markup and a long query are searched as text: an answer, never an error page."""
+    for query in ('"', 'NEAR(a b)', "*", "title:x OR", "<script>alert(1)</script>", "ё" * 20000, "Mirzi -"):
+        status, html = get(f"{server}/news/-/search?" + urllib.parse.urlencode({"q": query, "page": "99999"}))
+        page = html.decode()
+        assert status == 200, query[:20]
+        assert "<script>alert" not in page
+    status, html = get(f"{server}/news/-/search?" + urllib.parse.urlencode({"q": "Mirzi", "page": "-3"}))
+    assert status == 200 and "<mark>Мирзиёев</mark>" in html.decode()
+    assert get(f"{server}/nosuch/-/search?q=x")[0] == 404
+    assert get(f"{server}/news/articles/999999")[0] == 404
