@@ -98,11 +98,6 @@ def metadata(database: str) -> dict[str, Any]:
     return data
 
 
-def write_metadata(database: str, path: Path) -> Path:
-    path.write_text(json.dumps(metadata(database), ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
-
-
 def archive_names(datasette: Any) -> list[str]:
     """The served databases that are newscrawl archives (known after startup)."""
     return list(getattr(datasette, "_newscrawl_archives", []))
@@ -188,14 +183,19 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
     return None
 
 
-def static_url(datasette: Any, path: str) -> str:
-    """URL of a file in ./static: Datasette names the plugin after its distribution (installed, `newscrawl`)
-    or after the module (registered by run_datasette from a source tree)."""
+@lru_cache(maxsize=1)
+def _static_name() -> str:
+    """Datasette names the plugin after its distribution (installed: `newscrawl`) or after the module
+    (registered by run_datasette from a source tree); its static files are served under that name."""
     from datasette.plugins import get_plugins
 
     static = str(Path(__file__).with_name("static"))
-    name = next((p["name"] for p in get_plugins() if p["static_path"] == static), PLUGIN_NAME)
-    return str(datasette.urls.static_plugins(name, path))
+    return next((str(p["name"]) for p in get_plugins() if p["static_path"] == static), PLUGIN_NAME)
+
+
+def static_url(datasette: Any, path: str) -> str:
+    """URL of a file in ./static."""
+    return str(datasette.urls.static_plugins(_static_name(), path))
 
 
 @hookimpl
@@ -227,8 +227,8 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
 
             async def snippets(rows: list[Any]) -> dict[int, str]:
                 ids = [r["id"] for r in rows]
-                names = list(rows[0].keys()) if rows else []  # sqlite3.Row: `in` would look at the values
-                if "body" in names:
+                row_columns = list(rows[0].keys()) if rows else []  # sqlite3.Row: `in` looks at the values
+                if "body" in row_columns:
                     texts = {r["id"]: r["body"] for r in rows}
                 else:
                     texts = await db.execute_fn(lambda conn: reading.bodies(conn, ids))
