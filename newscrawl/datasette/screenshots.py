@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Headless and quiet: no GPU, no sandbox (root in CI containers), and no network of its own (updates, sync).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -76,7 +76,7 @@ def serving(db: Path, *extra: str) -> Iterator[str]:
 def launch(playwright: Any) -> Any:
     """Debian's Chromium under Playwright (Playwright's own browser download is never used)."""
     if not Path(CHROMIUM).exists():
-        raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install chromium (or set NEWSCRAWL_CHROMIUM)")
+        raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
