@@ -12,12 +12,6 @@ from pathlib import Path
 from newscrawl.cli import CommandError, add_db_argument, bounded_int, open_archive
 
 URI_SAFE = re.compile(r"[\w/.\-]+")
-SETTINGS = {
-    "sql_time_limit_ms": "5000",
-    "truncate_cells_html": "300",
-    "default_page_size": "50",
-    "allow_download": "off",
-}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -31,13 +25,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return parser
 
 
-def datasette_argv(db: Path, metadata: Path, host: str, port: int, open_browser: bool = False) -> list[str]:
+def setting_text(value: object) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)
+
+
+def datasette_argv(db: Path, host: str, port: int, open_browser: bool = False) -> list[str]:
     """Arguments for `datasette`: the file as a mutable database, which Datasette opens `mode=ro`: it reads the
     WAL and takes SQLite's locks, so it shows what a running or killed crawl committed (immutable would not);
-    no write reaches it (newscrawl.datasette makes every connection query_only)."""
-    argv = ["serve", str(db), "--metadata", str(metadata), "--host", host, "--port", str(port)]
+    no write reaches it (newscrawl.datasette makes every connection query_only). The metadata, templates and
+    pages come from the newscrawl plugin, as they do for a plain `datasette data/news.db`."""
+    from newscrawl.datasette import SETTINGS
+
+    argv = ["serve", str(db), "--host", host, "--port", str(port)]
     for name, value in SETTINGS.items():
-        argv += ["--setting", name, value]
+        argv += ["--setting", name, setting_text(value)]
     if open_browser:
         argv.append("--open")
     return argv
@@ -53,7 +54,7 @@ def check_listen(host: str, port: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from newscrawl.datasette import run_datasette, write_metadata
+    from newscrawl.datasette import run_datasette
 
     db = Path(args.db)
     open_archive(args.db).close()  # missing, not an archive, damaged or too new: one line, exit 2
@@ -65,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
             link = Path(tmp) / f"{db.stem if URI_SAFE.fullmatch(db.stem) else 'archive'}.db"
             link.symlink_to(db.resolve())
             db = link
-        metadata = write_metadata(db.stem, Path(tmp) / "metadata.json")
         print(f"newscrawl serve: http://{args.host}:{args.port}/{db.stem} (read-only, Ctrl-C to stop)",
               file=sys.stderr, flush=True)
-        return run_datasette(datasette_argv(db, metadata, args.host, args.port, args.open))
+        return run_datasette(datasette_argv(db, args.host, args.port, args.open))
