@@ -127,10 +127,10 @@ def check_profile(profile: str) -> None:
 
 def open_archive(db: str) -> Archive:
     """The archive opened read-only and quick-checked, so damage is one clear line before any output."""
-    from newscrawl.archive import SCHEMA, Archive, ArchiveError
+    from newscrawl.archive import READ_QUICK_CHECK_SECONDS, SCHEMA, Archive, ArchiveError
     archive = Archive(db, readonly=True)
     try:
-        archive.quick_check()
+        archive.quick_check(READ_QUICK_CHECK_SECONDS)
         if not SCHEMA.applied(archive.db):
             raise ArchiveError(f"archive {db} is empty: nothing has been crawled into it yet")
     except BaseException:
