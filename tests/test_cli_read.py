@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
 from newscrawl.archive import Archive
+from newscrawl.cli.stats import per_day
 
 CLI = [sys.executable, "-m", "newscrawl.cli"]
 FIRST = {
@@ -116,3 +118,31 @@ def test_latest_and_show_on_a_crawled_archive(demo_archive) -> None:
     assert shown["url"] == rows[0]["url"] and shown["body"]
     text = newscrawl("show", rows[0]["url"], "--db", str(demo_archive.db)).stdout
     assert text.startswith(rows[0]["title"])
+
+
+TWIN_CYRL = {
+    "url": "https://example.uz/kr/news/2025/11/16/forum/", "title": "Тошкентда халқаро форум бўлиб ўтди",
+    "body": "Форум матни.", "published_at": "2025-11-16T10:00:00+05:00", "published_precision": "minute",
+    "fetched_at": "2025-11-16T12:00:00+00:00", "category": "Сиёсат", "script": "cyrl",
+}
+TWIN_LATN = {**TWIN_CYRL, "url": "https://example.uz/oz/news/2025/11/16/forum/",
+             "title": "Toshkentda xalqaro forum boʻlib oʻtdi", "body": "Forum matni.", "category": "Siyosat",
+             "script": "latn", "published_at": "2025-11-16T10:05:00+05:00"}
+
+
+def test_show_links_the_story_in_the_other_script_and_stats_counts_it_once(tmp_path: Path) -> None:
+    """The Cyrillic and Latin copies of one story share a story key (docs/stories.md): `show` names the other copy
+    (text and --json) and `stats` counts the story once on its day."""
+    path = tmp_path / "news.db"
+    with Archive(path) as archive:
+        archive.upsert_article(TWIN_CYRL)
+        archive.upsert_article(TWIN_LATN)
+        archive.upsert_article(THIRD)
+        ids = dict(archive.db.execute("SELECT script, id FROM articles WHERE script IS NOT NULL").fetchall())
+    shown = newscrawl("show", "--db", str(path), str(ids["cyrl"]))
+    assert shown.returncode == 0, shown.stderr
+    assert f"Also published in latn: #{ids['latn']} Toshkentda xalqaro forum" in shown.stdout
+    as_json = json.loads(newscrawl("show", "--db", str(path), TWIN_LATN["url"], "--json").stdout)
+    assert [twin["id"] for twin in as_json["twins"]] == [ids["cyrl"]]
+    with Archive(path, readonly=True) as archive:
+        assert per_day(archive.db, date(2025, 11, 16), date(2025, 11, 16)) == {"2025-11-16": {"siyosat": 1}}
