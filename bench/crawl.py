@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -115,11 +117,52 @@ def settings_args(extra: dict[str, str] | None = None) -> list[str]:
     return args
 
 
+LAST_CPU: dict[str, float] = {}
+"""CPU seconds of the last run(): "total" (the crawler and every process it waited for, from getrusage), and
+per process as sampled from /proc every 0.1 s ("main", "workers": the crawler's child processes)."""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process from /proc/PID/stat (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def run(cmd: list[str], cwd: Path) -> float:
     """Run a crawler process to completion; its wall time in seconds. Fails loudly on a non-zero exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    # output to files, not pipes: nothing reads a pipe while the crawl runs, and a full one would stall it
+    out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
+    main = 0.0
+    workers: dict[int, float] = {}
+    while proc.poll() is None:
+        main = max(main, _cpu_seconds(proc.pid))
+        for child in _children(proc.pid):
+            workers[child] = max(workers.get(child, 0.0), _cpu_seconds(child))
+        time.sleep(0.1)
+    out.seek(0)
+    err.seek(0)
+    stdout, stderr = out.read(), err.read()
+    out.close()
+    err.close()
+    done = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU.clear()
+    LAST_CPU.update(total=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), main=main,
+                    workers=sum(workers.values()))
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
         raise SystemExit(f"{' '.join(cmd[:5])} ... exited {done.returncode}")
@@ -163,8 +206,9 @@ def archive_summary(db: Path) -> dict[str, Any]:
 def round_result(wall: float, stats: dict[str, Any]) -> dict[str, Any]:
     pages = stats["requests"]
     stats["status"] = {int(code): count for code, count in stats["status"].items()}
+    cpu = {name: round(seconds / pages * 1000, 2) if pages else None for name, seconds in LAST_CPU.items()}
     return {"wall_s": round(wall, 3), "span_s": round(stats["span_s"], 3), "pages": pages,
-            "status": stats["status"], "pages_per_s": round(pages / wall, 1),
+            "status": stats["status"], "cpu_ms_per_page": cpu, "pages_per_s": round(pages / wall, 1),
             "span_pages_per_s": round(pages / stats["span_s"], 1) if stats["span_s"] else None}
 
 
@@ -194,7 +238,8 @@ def bench(articles: int, rounds: int, per_page: int, log: bool) -> dict[str, Any
                     results[side].append(result)
                     if log:
                         print(f"  round {number} {side:4}: {result['pages']} pages in {wall:.2f}s "
-                              f"({result['pages_per_s']} pages/s, span {result['span_s']}s)", file=sys.stderr)
+                              f"({result['pages_per_s']} pages/s, span {result['span_s']}s), CPU ms per page "
+                              f"{result['cpu_ms_per_page']}", file=sys.stderr)
     finally:
         server.close()
     bare, ours = median_round(results["bare"]), median_round(results["ours"])
@@ -228,10 +273,12 @@ def print_report(report: dict[str, Any]) -> None:
     bare, ours, archive = report["bare"], report["ours"], report["archive"]
     print(f"synthetic site: {report['articles']} articles, {report['per_page']} per listing page; "
           f"median of {report['rounds']} round(s) per side")
-    print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}")
+    print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}"
+          f"   CPU ms/page: total (main + workers)")
     for name, r in (("bare", bare), ("ours", ours)):
+        cpu = r["cpu_ms_per_page"]
         print(f"{name:6}{r['pages']:>7}{r['wall_s']:>9.2f}{r['pages_per_s']:>9.1f}{r['span_s']:>9.2f}"
-              f"{r['span_pages_per_s'] or 0:>10.1f}")
+              f"{r['span_pages_per_s'] or 0:>10.1f}   {cpu['total']} ({cpu['main']} + {cpu['workers']})")
     print(f"ratio ours/bare: {report['ratio_wall']:.3f} (wall), {report['ratio_span'] or 0:.3f} (span)")
     print(f"archived: {archive['articles']} articles, {archive['raw_pages']} raw pages, "
           f"body layers {archive['body_layers']}, {archive['articles_with_problems']} with problems, "

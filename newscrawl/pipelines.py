@@ -19,8 +19,14 @@ from newscrawl.processing import STORED_KINDS, ArchiveWriter, Outcome, OutcomeKi
 logger = logging.getLogger(__name__)
 
 
+MAX_BATCH = 256
+"""Items stored in one transaction at most (a batch is whatever arrived while the previous one was written)."""
+
+
 class ArchivePipeline:
-    """Archives every item as soon as it arrives, each in its own transaction."""
+    """Archives items in batches on the writer's thread: while one batch is written, the items that arrive wait,
+    and all of them are the next batch, in one transaction. An item's outcome (stats, DropItem) is reported once
+    its batch committed."""
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
@@ -32,6 +38,8 @@ class ArchivePipeline:
         # The writer's own thread: SQLite, gzip and the FTS triggers release the GIL, so storing one article
         # overlaps with the reactor fetching the next; one thread keeps one writer and the commit order.
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        self.waiting: list[tuple[Any, asyncio.Future[Outcome]]] = []
+        self.writing = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -47,10 +55,32 @@ class ArchivePipeline:
         self.thread.shutdown(wait=True)
 
     async def process_item(self, item: Any) -> Any:
-        assert self.writer is not None
-        outcome = await asyncio.wrap_future(self.thread.submit(self.writer.handle, item))
-        self.record(outcome)
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self.waiting.append((item, future))
+        if not self.writing:
+            self._write_next()
+        self.record(await future)
         return item
+
+    def _write_next(self) -> None:
+        """Hand the waiting items to the writer's thread as one batch (called in the reactor's thread only)."""
+        assert self.writer is not None
+        batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+        self.writing = True
+        done = asyncio.wrap_future(self.thread.submit(self.writer.handle_batch, [item for item, _ in batch]))
+        done.add_done_callback(lambda finished: self._written(batch, finished))
+
+    def _written(self, batch: list[tuple[Any, asyncio.Future[Outcome]]], finished: asyncio.Future[list[Outcome]]
+                 ) -> None:
+        self.writing = False
+        assert self.writer is not None
+        exc = finished.exception()
+        outcomes = finished.result() if exc is None else [self.writer.failed(item, exc) for item, _ in batch]
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
+        if self.waiting:
+            self._write_next()
 
     def record(self, outcome: Outcome) -> None:
         stats = self.stats

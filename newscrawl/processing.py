@@ -13,13 +13,14 @@ import logging
 import multiprocessing
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -222,11 +223,69 @@ class ExtractionPool:
 
 # --- validation and storage ------------------------------------------------------------------------------------
 
+# >>> SHIM for Archive.batch() (helper `archive` is adding it to newscrawl/archive.py). Same semantics: every
+# write of the block in its own SAVEPOINT, one commit at exit, raising when the commit fails (rolled back). When
+# archive.py has batch(), replace `_batch(self.archive)` in ArchiveWriter.handle_batch with
+# `self.archive.batch()` and delete this block. It works by lending the archive a connection whose `with conn:`
+# (what every Archive write is wrapped in) is a savepoint instead of a commit.
+class _SavepointConnection:
+    """An sqlite3.Connection whose context manager is a SAVEPOINT (released, or rolled back to on error)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._depth = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __enter__(self) -> _SavepointConnection:
+        self._depth += 1
+        self._conn.execute(f"SAVEPOINT item{self._depth}")
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        name = f"item{self._depth}"
+        self._depth -= 1
+        if exc_type is not None:
+            self._conn.execute(f"ROLLBACK TO {name}")
+        self._conn.execute(f"RELEASE {name}")
+
+
+@contextmanager
+def _batch(archive: Archive) -> Iterator[None]:
+    conn = archive.db.conn
+    if conn.in_transaction:  # what a failed batch left, if anything
+        conn.rollback()
+    conn.execute("BEGIN")
+    archive.db.conn = _SavepointConnection(conn)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        archive.db.conn = conn
+    try:
+        conn.commit()
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+# <<< end of the Archive.batch() shim
+
+
+CHECKPOINT_EVERY = 64
+"""Stored items between two WAL checkpoints (about 1000 pages of WAL, SQLite's own automatic interval)."""
+
+
 class ArchiveWriter:
     """Owns the archive connection for the length of a crawl: the single writer.
 
     An archive that cannot be opened (read-only, disk full) does not raise here: every item then fails with
     that cause, so the crawl counts it like any other storage error.
+
+    handle_batch() stores many items in one transaction, each in its own savepoint: an item that fails alone
+    (a bad value) fails alone; a commit that fails (disk full) fails every item of the batch with its cause.
+    The WAL is checkpointed by the writer between batches, not by SQLite inside a commit: an error from SQLite's
+    automatic checkpoint is reported by the COMMIT although the commit took place, which would count a stored
+    batch as lost.
     """
 
     def __init__(self, db_path: str, store_raw: bool, max_body_chars: int = 0) -> None:
@@ -235,14 +294,42 @@ class ArchiveWriter:
         self.store_raw = store_raw
         self.max_body_chars = max_body_chars
         self.db_path = db_path
+        self.since_checkpoint = 0
         try:
             self.archive = Archive(db_path)
+            self.archive.db.execute("PRAGMA wal_autocheckpoint = 0")
         except Exception as exc:  # reported per item by handle()
             self.open_error = exc
 
     def close(self) -> None:
         if self.archive is not None:
             self.archive.close()
+
+    def handle_batch(self, items: list[Any]) -> list[Outcome]:
+        """The outcome of every item, stored in one transaction; known only once it committed."""
+        if self.open_error is not None:
+            return [self.failed(item, self.open_error) for item in items]
+        assert self.archive is not None
+        outcomes: list[Outcome] = []
+        try:
+            with _batch(self.archive):
+                for item in items:
+                    outcome = self.handle(item)
+                    if not self.archive.db.conn.in_transaction:
+                        # SQLite rolled the whole transaction back (disk full, I/O error): this item's cause is
+                        # every item's
+                        return [replace(outcome, url=item_url(other)) for other in items]
+                    outcomes.append(outcome)
+        except Exception as exc:  # the commit failed: nothing of the batch is stored
+            return [self.failed(item, exc) for item in items]
+        self.since_checkpoint += len(items)
+        if self.since_checkpoint >= CHECKPOINT_EVERY:
+            self.since_checkpoint = 0
+            try:
+                self.archive.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception as exc:  # the next commit, which grows the WAL, fails with the same cause
+                logger.warning("WAL checkpoint failed: %s", one_line(exc))
+        return outcomes
 
     def handle(self, item: Any) -> Outcome:
         try:
