@@ -9,14 +9,15 @@ Measures crawl throughput (pages/s) of
 
 both as ``python -m scrapy`` subprocesses with identical benchmarking settings (no delay, no
 autothrottle, 16 concurrent requests, no robots.txt, no HTTP cache), alternated for ``--rounds``
-rounds against one ``synthetic_site(--articles)`` served by ``DemoServer`` in a separate server
+rounds against one ``synthetic_site(--articles)`` (or, with ``--realistic``, the 41-50 KB pages of
+``newscrawl.demo.realistic.realistic_site(--articles)``) served by ``DemoServer`` in a separate server
 process (so the server never shares a GIL with a crawler). Pages are counted from the server's
 request log; wall time is the crawler process from spawn to exit (startup included); "span" is first
 to last request as seen by the server (crawl phase only). The median round per side is reported, with
 the ratio ours/bare. The full crawl's archive must hold exactly ``--articles`` articles or the script
 exits non-zero. Reads nothing outside the repo (not /work/shared).
 
-    python bench/crawl.py [--articles 2000] [--rounds 2] [--json]
+    python bench/crawl.py [--articles 2000] [--rounds 2] [--realistic] [--json]
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ BENCH_SETTINGS = {
 }
 
 
-def serve(articles: int, per_page: int) -> None:
+def serve(articles: int, per_page: int, realistic: bool = False) -> None:
     """Server-process mode: serve the synthetic site and answer `stats` / `reset` lines on stdin."""
+    from newscrawl.demo.realistic import realistic_site
     from newscrawl.demo.server import DemoServer, RequestRecord
     from newscrawl.demo.site import DEMO_START_PATH, synthetic_site
 
@@ -66,7 +68,7 @@ def serve(articles: int, per_page: int) -> None:
             self.first = self.first or now
             self.last = now
 
-    server = TimedServer(synthetic_site(articles, per_page))
+    server = TimedServer(realistic_site(articles, per_page) if realistic else synthetic_site(articles, per_page))
     server.start()
     print(json.dumps({"url": server.url + DEMO_START_PATH}), flush=True)
     for line in sys.stdin:
@@ -85,9 +87,10 @@ def serve(articles: int, per_page: int) -> None:
 class ServerProcess:
     """The demo server in its own Python process, driven over stdin/stdout."""
 
-    def __init__(self, articles: int, per_page: int) -> None:
+    def __init__(self, articles: int, per_page: int, realistic: bool = False) -> None:
         self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve",
-                                      "--articles", str(articles), "--per-page", str(per_page)],
+                                      "--articles", str(articles), "--per-page", str(per_page),
+                                      *(["--realistic"] if realistic else [])],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
         self.url = self._read()["url"]
 
@@ -218,11 +221,11 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def bench(articles: int, rounds: int, per_page: int, log: bool) -> dict[str, Any]:
+def bench(articles: int, rounds: int, per_page: int, log: bool, realistic: bool = False) -> dict[str, Any]:
     expected_pages = articles + -(-articles // per_page)
     results: dict[str, list[dict[str, Any]]] = {"bare": [], "ours": []}
     summary: dict[str, Any] = {}
-    server = ServerProcess(articles, per_page)
+    server = ServerProcess(articles, per_page, realistic)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
             workdir = Path(tmp)
@@ -244,6 +247,7 @@ def bench(articles: int, rounds: int, per_page: int, log: bool) -> dict[str, Any
         server.close()
     bare, ours = median_round(results["bare"]), median_round(results["ours"])
     report = {
+        "site": "realistic" if realistic else "synthetic",
         "articles": articles, "per_page": per_page, "rounds": rounds, "expected_min_pages": expected_pages,
         "settings": BENCH_SETTINGS, "bare": bare, "ours": ours,
         "ratio_wall": round(ours["pages_per_s"] / bare["pages_per_s"], 3),
@@ -271,7 +275,7 @@ def check(report: dict[str, Any]) -> list[str]:
 
 def print_report(report: dict[str, Any]) -> None:
     bare, ours, archive = report["bare"], report["ours"], report["archive"]
-    print(f"synthetic site: {report['articles']} articles, {report['per_page']} per listing page; "
+    print(f"{report['site']} site: {report['articles']} articles, {report['per_page']} per listing page; "
           f"median of {report['rounds']} round(s) per side")
     print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}"
           f"   CPU ms/page: total (main + workers)")
@@ -291,15 +295,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--per-page", type=int, default=20)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--realistic", action="store_true",
+                        help="crawl the realistic site (41-50 KB pages, newscrawl.demo.realistic) instead")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for our crawl only, e.g. NEWSCRAWL_EXTRACT_PROCESSES=0")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     OURS_SETTINGS.update(item.split("=", 1) for item in args.set)
     if args.serve:
-        serve(args.articles, args.per_page)
+        serve(args.articles, args.per_page, args.realistic)
         return 0
-    report = bench(args.articles, args.rounds, args.per_page, log=not args.json)
+    report = bench(args.articles, args.rounds, args.per_page, log=not args.json, realistic=args.realistic)
     failures = check(report)
     report["failures"] = failures
     if args.json:

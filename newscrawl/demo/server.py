@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -114,15 +115,44 @@ def _whole_seconds(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
 
 
-class DemoServer:
-    """A real HTTP server on 127.0.0.1 serving an in-memory site; usable as a context manager."""
+class _Layered(Mapping[str, Page]):
+    """Runtime changes (set_page/remove) over a lazy site: what DemoServer.pages shows for one."""
 
-    def __init__(self, pages: dict[str, Page], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, changed: dict[str, Page], removed: set[str], base: Mapping[str, Page]) -> None:
+        self._changed, self._removed, self._base = changed, removed, base
+
+    def __getitem__(self, path: str) -> Page:
+        if path in self._changed:
+            return self._changed[path]
+        if path in self._removed:
+            raise KeyError(path)
+        return self._base[path]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._changed
+        yield from (p for p in self._base if p not in self._changed and p not in self._removed)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class DemoServer:
+    """A real HTTP server on 127.0.0.1 serving an in-memory site; usable as a context manager.
+
+    `pages` is a dict (copied) or any other Mapping, kept as is and read per request: a lazy site such as
+    newscrawl.demo.realistic renders each page on lookup, and its pages are neither copied nor cached here
+    (they must render the same bytes on every lookup, so ETags stay stable).
+    """
+
+    def __init__(self, pages: Mapping[str, Page], host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
         self.url = ""
         self.requests: list[RequestRecord] = []
-        self._pages: dict[str, Page] = dict(pages)
+        lazy = not isinstance(pages, dict)
+        self._pages: dict[str, Page] = {} if lazy else dict(pages)
+        self._base: Mapping[str, Page] | None = pages if lazy else None
+        self._removed: set[str] = set()
         self._cache: dict[str, _Rendered] = {}
         self._lock = threading.Lock()
         self._httpd: _Server | None = None
@@ -168,12 +198,14 @@ class DemoServer:
         """Add or replace a page at runtime."""
         with self._lock:
             self._pages[path] = page
+            self._removed.discard(path)
             self._cache.pop(path, None)
 
     def remove(self, path: str) -> None:
         """Remove a page; it answers 404 from now on."""
         with self._lock:
             self._pages.pop(path, None)
+            self._removed.add(path)
             self._cache.pop(path, None)
 
     def reset_log(self) -> None:
@@ -182,16 +214,25 @@ class DemoServer:
             self.requests.clear()
 
     @property
-    def pages(self) -> dict[str, Page]:
-        """A snapshot of the pages being served."""
+    def pages(self) -> Mapping[str, Page]:
+        """A snapshot of the pages being served (for a lazy site: a live view over it)."""
         with self._lock:
-            return dict(self._pages)
+            if self._base is None:
+                return dict(self._pages)
+            return _Layered(dict(self._pages), set(self._removed), self._base)
 
     def _log(self, record: RequestRecord) -> None:
         with self._lock:
             self.requests.append(record)
 
     def _rendered(self, path: str) -> _Rendered | None:
+        with self._lock:
+            page = self._pages.get(path)
+            lazy = page is None and self._base is not None and path not in self._removed
+        if lazy:
+            assert self._base is not None
+            page = self._base.get(path)  # rendered outside the lock, not cached: a big site stays out of memory
+            return None if page is None else self._render(page)
         with self._lock:
             page = self._pages.get(path)
             if page is None:
