@@ -145,21 +145,19 @@ def run(cmd: list[str], cwd: Path) -> float:
     """Run a crawler process to completion; its wall time in seconds. Fails loudly on a non-zero exit."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    # output to files, not pipes: nothing reads a pipe while the crawl runs, and a full one would stall it
-    out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
     main = 0.0
     workers: dict[int, float] = {}
-    while proc.poll() is None:
-        main = max(main, _cpu_seconds(proc.pid))
-        for child in _children(proc.pid):
-            workers[child] = max(workers.get(child, 0.0), _cpu_seconds(child))
-        time.sleep(0.1)
-    out.seek(0)
-    err.seek(0)
-    stdout, stderr = out.read(), err.read()
-    out.close()
-    err.close()
+    # output to files, not pipes: nothing reads a pipe while the crawl runs, and a full one would stall it
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
+        while proc.poll() is None:
+            main = max(main, _cpu_seconds(proc.pid))
+            for child in _children(proc.pid):
+                workers[child] = max(workers.get(child, 0.0), _cpu_seconds(child))
+            time.sleep(0.1)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     done = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
