@@ -82,6 +82,7 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_MAX_LISTING_LINKS": Rule(int, 1),
     "NEWSCRAWL_MAX_LISTING_PAGES": Rule(int, 1),
     "NEWSCRAWL_MAX_RETRY_AFTER": Rule(float, 0),
+    "NEWSCRAWL_MAX_PENDING": Rule(int, 1),
 }
 KNOWN_SETTINGS = frozenset(name for name in dir(defaults) if name.startswith("NEWSCRAWL_"))
 

@@ -72,3 +72,6 @@ NEWSCRAWL_MAX_BODY_CHARS = 500_000
 NEWSCRAWL_MAX_LISTING_LINKS = 500
 NEWSCRAWL_MAX_LISTING_PAGES = 1000
 NEWSCRAWL_MAX_RETRY_AFTER = 120
+# The next listing page waits while more requests than this are scheduled or downloading, so the queue (and the
+# crawl's memory) stays bounded however long the listing walk is.
+NEWSCRAWL_MAX_PENDING = 100
