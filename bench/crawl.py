@@ -120,6 +120,9 @@ def settings_args(extra: dict[str, str] | None = None) -> list[str]:
     return args
 
 
+LAST_RSS: dict[str, float] = {}
+"""Peak RSS in MB of the last run(): "main" (the crawler process) and "all" (it plus its child processes, each
+at its own peak), sampled from /proc every 0.1 s."""
 LAST_CPU: dict[str, float] = {}
 """CPU seconds of the last run(): "total" (the crawler and every process it waited for, from getrusage), and
 per process as sampled from /proc every 0.1 s ("main", "workers": the crawler's child processes)."""
@@ -132,6 +135,17 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set (VmHWM) in MB, 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -147,13 +161,16 @@ def run(cmd: list[str], cwd: Path) -> float:
     started = time.perf_counter()
     main = 0.0
     workers: dict[int, float] = {}
+    rss: dict[int, float] = {}
     # output to files, not pipes: nothing reads a pipe while the crawl runs, and a full one would stall it
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
         while proc.poll() is None:
             main = max(main, _cpu_seconds(proc.pid))
+            rss[proc.pid] = max(rss.get(proc.pid, 0.0), _peak_rss_mb(proc.pid))
             for child in _children(proc.pid):
                 workers[child] = max(workers.get(child, 0.0), _cpu_seconds(child))
+                rss[child] = max(rss.get(child, 0.0), _peak_rss_mb(child))
             time.sleep(0.1)
         out.seek(0)
         err.seek(0)
@@ -164,6 +181,8 @@ def run(cmd: list[str], cwd: Path) -> float:
     LAST_CPU.clear()
     LAST_CPU.update(total=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), main=main,
                     workers=sum(workers.values()))
+    LAST_RSS.clear()
+    LAST_RSS.update(main=rss.get(proc.pid, 0.0), all=sum(rss.values()))
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
         raise SystemExit(f"{' '.join(cmd[:5])} ... exited {done.returncode}")
@@ -209,7 +228,8 @@ def round_result(wall: float, stats: dict[str, Any]) -> dict[str, Any]:
     stats["status"] = {int(code): count for code, count in stats["status"].items()}
     cpu = {name: round(seconds / pages * 1000, 2) if pages else None for name, seconds in LAST_CPU.items()}
     return {"wall_s": round(wall, 3), "span_s": round(stats["span_s"], 3), "pages": pages,
-            "status": stats["status"], "cpu_ms_per_page": cpu, "pages_per_s": round(pages / wall, 1),
+            "status": stats["status"], "cpu_ms_per_page": cpu,
+            "peak_rss_mb": {name: round(mb, 1) for name, mb in LAST_RSS.items()}, "pages_per_s": round(pages / wall, 1),
             "span_pages_per_s": round(pages / stats["span_s"], 1) if stats["span_s"] else None}
 
 
@@ -240,7 +260,7 @@ def bench(articles: int, rounds: int, per_page: int, log: bool, realistic: bool 
                     if log:
                         print(f"  round {number} {side:4}: {result['pages']} pages in {wall:.2f}s "
                               f"({result['pages_per_s']} pages/s, span {result['span_s']}s), CPU ms per page "
-                              f"{result['cpu_ms_per_page']}", file=sys.stderr)
+                              f"{result['cpu_ms_per_page']}, peak RSS MB {result['peak_rss_mb']}", file=sys.stderr)
     finally:
         server.close()
     bare, ours = median_round(results["bare"]), median_round(results["ours"])

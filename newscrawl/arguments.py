@@ -54,6 +54,9 @@ def start_url_argument(value: str | None, name: str = "start_url") -> str | None
     return value
 
 
+AUTO = "auto"
+
+
 @dataclass(frozen=True)
 class Rule:
     """What a NEWSCRAWL_* setting accepts."""
@@ -61,6 +64,8 @@ class Rule:
     kind: type
     minimum: float | None = None
     maximum: float | None = None
+    auto: bool = False
+    """The value "auto" is accepted too (the code that reads the setting decides what it means)."""
 
 
 SETTING_RULES: dict[str, Rule] = {
@@ -74,7 +79,7 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_DRIFT_SHARE": Rule(float, 0, 1),
     "NEWSCRAWL_PROGRESS_EVERY": Rule(int, 0),
     "NEWSCRAWL_MISSING_RETRY_HOURS": Rule(float, 0),
-    "NEWSCRAWL_EXTRACT_PROCESSES": Rule(int, 0, 32),
+    "NEWSCRAWL_EXTRACT_PROCESSES": Rule(int, 0, 32, auto=True),
     "NEWSCRAWL_DEMO_PORT": Rule(int, 0, 65535),
     # 0 would mean "no limit" to Scrapy's DOWNLOAD_MAXSIZE; under 1 KiB no real page fits.
     "NEWSCRAWL_MAX_PAGE_BYTES": Rule(int, 1024),
@@ -91,6 +96,8 @@ def setting_value(settings: Any, name: str) -> Any:
     """The setting read as its rule's type; ArgumentProblem naming it when it cannot be, or is out of range."""
     rule = SETTING_RULES[name]
     raw = settings.get(name)
+    if rule.auto and str(raw).strip().lower() == AUTO:
+        return AUTO
     getter = {int: settings.getint, float: settings.getfloat, bool: settings.getbool, str: settings.get}[rule.kind]
     try:
         value = getter(name)
@@ -105,6 +112,8 @@ def setting_value(settings: Any, name: str) -> Any:
 
 def _describe(rule: Rule) -> str:
     kind = {int: "a whole number", float: "a number", bool: "True or False", str: "text"}[rule.kind]
+    if rule.auto:
+        kind = f"{AUTO} or {kind}"
     if rule.minimum is not None and rule.maximum is not None:
         return f"{kind} from {rule.minimum:g} to {rule.maximum:g}"
     if rule.minimum is not None:

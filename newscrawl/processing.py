@@ -26,6 +26,7 @@ from enum import Enum
 from typing import Any
 
 from newscrawl.archive import Archive
+from newscrawl.arguments import AUTO, setting_value
 from newscrawl.errors import WORKER_DIED, exception_cause, one_line
 from newscrawl.items import SKIP_BODY_TOO_LONG, Article, FetchedArticle, MissingPage, NotModified, Problem, \
     ProblemCode, SkippedPage
@@ -110,6 +111,18 @@ def extract_fetched(item: FetchedArticle, profile: Profile | None) -> Extracted:
 
 
 # --- extraction ------------------------------------------------------------------------------------------------
+
+MAX_PROCESSES = 32
+
+
+def extract_processes(settings: Any) -> int:
+    """NEWSCRAWL_EXTRACT_PROCESSES as a number: "auto" is one per core but one, the crawl process's (Scrapy,
+    and the archive's writer thread, which share it), and at least one."""
+    value = setting_value(settings, "NEWSCRAWL_EXTRACT_PROCESSES")
+    if value == AUTO:
+        return max(1, min(MAX_PROCESSES, (os.cpu_count() or 2) - 1))
+    return int(value)
+
 
 @contextmanager
 def _sigint_blocked() -> Iterator[None]:

@@ -62,7 +62,8 @@ NEWSCRAWL_MAX_ERROR_SHARE = 0.5
 NEWSCRAWL_DRIFT_SHARE = 0.5
 NEWSCRAWL_PROGRESS_EVERY = 100
 NEWSCRAWL_MISSING_RETRY_HOURS = 24
-NEWSCRAWL_EXTRACT_PROCESSES = 1
+# "auto": one extraction process per core but one (the crawl process needs one); at least 1
+NEWSCRAWL_EXTRACT_PROCESSES = "auto"
 NEWSCRAWL_DEMO_PORT = 8765
 # Limits (docs/operations.md, "Limits"). NEWSCRAWL_MAX_PAGE_BYTES becomes Scrapy's DOWNLOAD_MAXSIZE, which
 # Scrapy enforces while receiving and while decompressing; 2 MiB keeps the extraction of one page at the limit

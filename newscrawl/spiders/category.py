@@ -50,7 +50,7 @@ from newscrawl.items import (
 from newscrawl.middlewares import PageTooLarge
 from newscrawl.pages.article import ListingHint
 from newscrawl.pages.listing import ListingPage, parse_listing
-from newscrawl.processing import ExtractionPool
+from newscrawl.processing import ExtractionPool, extract_processes
 from newscrawl.pages.sitedates import card_date
 from newscrawl.sites import Profile, load_profile, resolve_profile
 from newscrawl.state import CrawlState, SqliteCrawlState
@@ -131,7 +131,7 @@ class CategorySpider(scrapy.Spider):
             spider.backfill = True
         # the host as requests carry it (an IDN host in punycode), or the offsite filter drops every article
         spider.allowed_domains = [urlsplit(canonical_url(spider.start_url)).hostname or ""]
-        spider.extractor = ExtractionPool(settings.getint("NEWSCRAWL_EXTRACT_PROCESSES"), spider.profile,
+        spider.extractor = ExtractionPool(extract_processes(settings), spider.profile,
                                           lambda: crawler.stats, give_up=spider.stop_crawl)
         crawler.signals.connect(spider.extractor.start, signal=signals.spider_opened)
         spider.max_pending = settings.getint("NEWSCRAWL_MAX_PENDING")
