@@ -199,6 +199,8 @@ def run_bare(server: ServerProcess, workdir: Path) -> float:
     return run(cmd, workdir)
 
 
+SIDES = ["bare", "ours"]
+"""The crawls each round runs (--only ours: a long memory run without the baseline; no ratio then)."""
 OURS_SETTINGS: dict[str, str] = {}
 """Extra settings for our crawl only (--set NAME=VALUE), e.g. NEWSCRAWL_EXTRACT_PROCESSES=0."""
 
@@ -248,7 +250,7 @@ def bench(articles: int, rounds: int, per_page: int, log: bool, realistic: bool 
         with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
             workdir = Path(tmp)
             for number in range(1, rounds + 1):
-                for side in ("bare", "ours"):
+                for side in SIDES:
                     server.ask("reset")
                     db = workdir / f"round{number}.db"
                     wall = run_bare(server, workdir) if side == "bare" else run_ours(server, db)
@@ -263,14 +265,16 @@ def bench(articles: int, rounds: int, per_page: int, log: bool, realistic: bool 
                               f"{result['cpu_ms_per_page']}, peak RSS MB {result['peak_rss_mb']}", file=sys.stderr)
     finally:
         server.close()
-    bare, ours = median_round(results["bare"]), median_round(results["ours"])
+    bare = median_round(results["bare"]) if results["bare"] else None
+    ours = median_round(results["ours"]) if results["ours"] else None
+    both = bare is not None and ours is not None
     report = {
         "site": "realistic" if realistic else "synthetic",
         "articles": articles, "per_page": per_page, "rounds": rounds, "expected_min_pages": expected_pages,
         "settings": BENCH_SETTINGS, "bare": bare, "ours": ours,
-        "ratio_wall": round(ours["pages_per_s"] / bare["pages_per_s"], 3),
-        "ratio_span": (round(ours["span_pages_per_s"] / bare["span_pages_per_s"], 3)
-                       if ours["span_pages_per_s"] and bare["span_pages_per_s"] else None),
+        "ratio_wall": round(ours["pages_per_s"] / bare["pages_per_s"], 3) if both else None,  # type: ignore[index]
+        "ratio_span": (round(ours["span_pages_per_s"] / bare["span_pages_per_s"], 3)  # type: ignore[index]
+                       if both and ours["span_pages_per_s"] and bare["span_pages_per_s"] else None),  # type: ignore[index]
         "archive": summary, "all_rounds": results,
     }
     return report
@@ -298,10 +302,16 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}"
           f"   CPU ms/page: total (main + workers)")
     for name, r in (("bare", bare), ("ours", ours)):
+        if r is None:
+            continue
         cpu = r["cpu_ms_per_page"]
         print(f"{name:6}{r['pages']:>7}{r['wall_s']:>9.2f}{r['pages_per_s']:>9.1f}{r['span_s']:>9.2f}"
-              f"{r['span_pages_per_s'] or 0:>10.1f}   {cpu['total']} ({cpu['main']} + {cpu['workers']})")
-    print(f"ratio ours/bare: {report['ratio_wall']:.3f} (wall), {report['ratio_span'] or 0:.3f} (span)")
+              f"{r['span_pages_per_s'] or 0:>10.1f}   {cpu['total']} ({cpu['main']} + {cpu['workers']}), "
+              f"peak RSS {r['peak_rss_mb']['all']} MB (crawl process {r['peak_rss_mb']['main']} MB)")
+    if report["ratio_wall"] is not None:
+        print(f"ratio ours/bare: {report['ratio_wall']:.3f} (wall), {report['ratio_span'] or 0:.3f} (span)")
+    if not archive:
+        return
     print(f"archived: {archive['articles']} articles, {archive['raw_pages']} raw pages, "
           f"body layers {archive['body_layers']}, {archive['articles_with_problems']} with problems, "
           f"DB {archive['db_bytes'] / 1e6:.1f} MB")
@@ -317,9 +327,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="crawl the realistic site (41-50 KB pages, newscrawl.demo.realistic) instead")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for our crawl only, e.g. NEWSCRAWL_EXTRACT_PROCESSES=0")
+    parser.add_argument("--only", choices=SIDES, help="run one side only (e.g. peak RSS of a long crawl); no ratio")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     OURS_SETTINGS.update(item.split("=", 1) for item in args.set)
+    if args.only:
+        SIDES[:] = [args.only]
     if args.serve:
         serve(args.articles, args.per_page, args.realistic)
         return 0
