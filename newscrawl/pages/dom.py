@@ -76,21 +76,14 @@ class ClassIndex:
         self.by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
         self._ends: dict[etree._Element, int] = {}
         self._parts: dict[str, tuple[list[etree._Element], list[int]]] = {}
-        by_class = self.by_class
         for number, element in enumerate(classed):
             self.position[element] = number
-            value = element.get("class")
-            # str.split(" ") is XPath's tokenising when no tab or line break is in the value (the usual case)
-            tokens = value.split(" ") if "\t" not in value and "\n" not in value and "\r" not in value \
-                else _XPATH_BLANKS.split(value)
-            for token in tokens:
+            for token in _XPATH_BLANKS.split(element.get("class")):
                 if token:
-                    found = by_class.get(token)
-                    if found is None:
-                        by_class[token] = ([element], [number])
-                    elif found[1][-1] != number:  # class="a a"
-                        found[0].append(element)
-                        found[1].append(number)
+                    elements, positions = self.by_class.setdefault(token, ([], []))
+                    if not positions or positions[-1] != number:  # class="a a"
+                        elements.append(element)
+                        positions.append(number)
 
     def _span(self, scope: etree._Element) -> tuple[int, int] | None:
         """Positions of the classed elements in scope's subtree (itself included): [start, end)."""
