@@ -26,6 +26,8 @@ from archive_checks import connect
 from conftest import FAST, ROOT, run_crawl
 from hostile import HostileServer, Reply, Request, html, redirect
 
+from newscrawl.processing import WRITER_NAME
+
 LISTING = "/kr/siyosat/"
 WORDS = ("Ўзбекистон Президенти Сенат мажлиси қонун ислоҳот ҳукумат вазир давлат иқтисодиёт халқаро ҳамкорлик "
          "шартнома ташриф музокара депутат сайлов бюджет маблағ лойиҳа вилоят ҳоким тадбиркор инвестиция").split()
@@ -301,16 +303,21 @@ def test_an_exception_in_the_spider_is_an_error_and_an_empty_run_fails(site: Sit
 # --- the worker ----------------------------------------------------------------------------------------------
 
 def _worker_pids(pid: int) -> list[int]:
-    """The crawl's extraction worker (a multiprocessing spawn child), not its resource tracker."""
+    """The crawl's extraction workers (multiprocessing spawn children), not its resource tracker, nor its archive
+    writer: that has the same command line and names itself WRITER_NAME once started, so nothing is returned
+    before it has (a worker may be killed while it starts, as before the writer had a process)."""
     found = []
+    writer_started = False
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            name = Path(f"/proc/{child}/comm").read_text().strip()
         except OSError:
             continue
-        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+        writer_started |= name == WRITER_NAME
+        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline and name != WRITER_NAME:
             found.append(int(child))
-    return found
+    return found if writer_started else []
 
 
 def _kill_worker_when(proc: subprocess.Popen[str], ready: Callable[[], bool], timeout: float = 60) -> int:
