@@ -125,7 +125,8 @@ LAST_RSS: dict[str, float] = {}
 at its own peak), sampled from /proc every 0.1 s."""
 LAST_CPU: dict[str, float] = {}
 """CPU seconds of the last run(): "total" (the crawler and every process it waited for, from getrusage), and
-per process as sampled from /proc every 0.1 s ("main", "workers": the crawler's child processes)."""
+per process as sampled from /proc every 0.1 s ("main"; "children": the crawler's child processes, the extraction
+workers and the archive writer)."""
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -180,7 +181,7 @@ def run(cmd: list[str], cwd: Path) -> float:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     LAST_CPU.clear()
     LAST_CPU.update(total=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), main=main,
-                    workers=sum(workers.values()))
+                    children=sum(workers.values()))
     LAST_RSS.clear()
     LAST_RSS.update(main=rss.get(proc.pid, 0.0), all=sum(rss.values()))
     if done.returncode != 0:
@@ -300,13 +301,13 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"{report['site']} site: {report['articles']} articles, {report['per_page']} per listing page; "
           f"median of {report['rounds']} round(s) per side")
     print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}"
-          f"   CPU ms/page: total (main + workers)")
+          f"   CPU ms/page: total (crawl process + its children: extraction workers, writer)")
     for name, r in (("bare", bare), ("ours", ours)):
         if r is None:
             continue
         cpu = r["cpu_ms_per_page"]
         print(f"{name:6}{r['pages']:>7}{r['wall_s']:>9.2f}{r['pages_per_s']:>9.1f}{r['span_s']:>9.2f}"
-              f"{r['span_pages_per_s'] or 0:>10.1f}   {cpu['total']} ({cpu['main']} + {cpu['workers']}), "
+              f"{r['span_pages_per_s'] or 0:>10.1f}   {cpu['total']} ({cpu['main']} + {cpu['children']}), "
               f"peak RSS {r['peak_rss_mb']['all']} MB (crawl process {r['peak_rss_mb']['main']} MB)")
     if report["ratio_wall"] is not None:
         print(f"ratio ours/bare: {report['ratio_wall']:.3f} (wall), {report['ratio_span'] or 0:.3f} (span)")

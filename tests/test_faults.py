@@ -367,6 +367,44 @@ def test_a_worker_that_keeps_dying_fails_the_run(tmp_path: Path) -> None:
     assert_healthy(db, set())
 
 
+def _writer_pid(pid: int) -> int | None:
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == WRITER_NAME:
+                return int(child)
+        except OSError:
+            continue
+    return None
+
+
+def test_a_killed_archive_writer_is_replaced_and_its_batch_counted(tmp_path: Path) -> None:
+    """The writer process dies mid-crawl: the batch it had fails with worker_died (counted, never reported as
+    stored), a new writer stores the rest, and the archive stays intact."""
+    site = Site(60, delay=0.1)
+    db = tmp_path / "news.db"
+    with site.server, crawl_process(db, site) as proc:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            writer = _writer_pid(proc.pid)
+            if writer is not None and db.exists() and len(archived(db)) >= 5:
+                os.kill(writer, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the crawl ended before its writer could be killed")
+        output, _ = proc.communicate(timeout=240)
+    assert_healthy(db, set())
+    stored = len(archived(db))
+    row = crawl_rows(db)[-1]
+    lost = json.loads(row["error_causes"] or "{}")
+    assert set(lost) <= {"worker_died"}, lost
+    assert stored + lost.get("worker_died", 0) == 60, (stored, lost)
+    assert row["items_new"] == stored, "an article counted as stored is not in the archive, or the reverse"
+    assert stored > 5 + 16, "nothing was stored after the writer died"
+    assert "The archive writer process died: starting a new one" in output, output[-3000:]
+    assert_clean_output(output)
+
+
 # --- redirects and refused URLs ------------------------------------------------------------------------------
 
 def test_redirect_loops_and_off_site_redirects_are_errors(site: Site, tmp_path: Path) -> None:
