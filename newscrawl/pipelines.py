@@ -26,8 +26,7 @@ MAX_BATCH = 256
 class ArchivePipeline:
     """Archives items in batches, in the writer process (or, without extraction workers, on a writer thread):
     while one batch is written, the items that arrive wait, and all of them are the next batch, in one
-    transaction. An item's outcome (stats, DropItem) is reported once
-    its batch committed."""
+    transaction. An item's outcome (stats, DropItem) is reported once its batch committed."""
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
@@ -62,7 +61,7 @@ class ArchivePipeline:
         return item
 
     def _write_next(self) -> None:
-        """Hand the waiting items to the writer's thread as one batch (called in the reactor's thread only)."""
+        """Hand the waiting items to the writer as one batch (called in the reactor's thread only)."""
         assert self.writer is not None
         batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
         self.writing = True

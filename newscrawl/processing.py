@@ -1,9 +1,10 @@
 """What happens to a fetched article: extraction (ExtractionPool, awaited by the spider's parse_article) and then
-validation and storage (ArchiveWriter, used by the archive pipeline, the archive's single writer).
+validation and storage (ArchiveWriter, the archive's single writer, fed batches by the archive pipeline).
 
 Extraction is CPU-bound HTML parsing, so it runs in NEWSCRAWL_EXTRACT_PROCESSES worker processes (0: in the
 crawling process): the reactor keeps fetching while workers extract. Workers only extract; they never open the
-archive, so several of them (or, later, extraction on other machines) still leave one writer.
+archive, so several of them (or, later, extraction on other machines) still leave one writer. The writer runs in
+its own process (WriterProcess) when there are workers, else on a thread of the crawling process (WriterThread).
 """
 
 from __future__ import annotations

@@ -86,8 +86,8 @@ class CategorySpider(scrapy.Spider):
         self.max_listing_pages = 0
         self.max_listing_links = 0
         self.seen_cards: set[int] = set()
-        """hash() of every card URL seen in this run: a third of the memory of the URLs at 100k articles (a
-        collision among 64-bit hashes of one run's URLs is not to be expected)."""
+        """hash() of every card URL seen in this run, for cycle detection: an int per card instead of its URL
+        string (a collision among 64-bit hashes of one run's URLs is not to be expected)."""
         self.start_url = ""
         self.profile: Profile | None = None
         self.crawl_state: CrawlState | None = None
