@@ -240,9 +240,9 @@ class ExtractionPool:
 # --- validation and storage ------------------------------------------------------------------------------------
 
 # >>> SHIM for Archive.batch() (helper `archive` is adding it to newscrawl/archive.py). Same semantics: every
-# write of the block in its own SAVEPOINT, one commit at exit, raising when the commit fails (rolled back). When
-# archive.py has batch(), replace `_batch(self.archive)` in ArchiveWriter.handle_batch with
-# `self.archive.batch()` and delete this block. It works by lending the archive a connection whose `with conn:`
+# write of the block in its own SAVEPOINT, one commit at exit, raising when the commit fails (rolled back).
+# ArchiveWriter.handle_batch uses Archive.batch() as soon as archive.py has it; then delete this block and the
+# fallback there. It works by lending the archive a connection whose `with conn:`
 # (what every Archive write is wrapped in) is a savepoint instead of a commit.
 class _SavepointConnection:
     """An sqlite3.Connection whose context manager is a SAVEPOINT (released, or rolled back to on error)."""
@@ -327,17 +327,24 @@ class ArchiveWriter:
             return [self.failed(item, self.open_error) for item in items]
         assert self.archive is not None
         outcomes: list[Outcome] = []
+        lost: Outcome | None = None
+        # Archive.batch() once helper `archive`'s branch is merged; until then the shim above
+        batch = getattr(self.archive, "batch", None)
         try:
-            with _batch(self.archive):
+            with batch() if batch is not None else _batch(self.archive):
                 for item in items:
                     outcome = self.handle(item)
                     if not self.archive.db.conn.in_transaction:
                         # SQLite rolled the whole transaction back (disk full, I/O error): this item's cause is
-                        # every item's
-                        return [replace(outcome, url=item_url(other)) for other in items]
+                        # every item's (Archive.batch() then raises at the end of the block: the cause is here)
+                        lost = outcome
+                        break
                     outcomes.append(outcome)
         except Exception as exc:  # the commit failed: nothing of the batch is stored
-            return [self.failed(item, exc) for item in items]
+            if lost is None:
+                return [self.failed(item, exc) for item in items]
+        if lost is not None:
+            return [replace(lost, url=item_url(other)) for other in items]
         self.since_checkpoint += len(items)
         if self.since_checkpoint >= CHECKPOINT_EVERY:
             self.since_checkpoint = 0
