@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -125,11 +127,70 @@ def settings_args(extra: dict[str, str] | None = None) -> list[str]:
     return args
 
 
+LAST_RSS: dict[str, float] = {}
+"""Peak RSS in MB of the last run(): "main" (the crawler process) and "all" (it plus its child processes, each
+at its own peak), sampled from /proc every 0.1 s."""
+LAST_CPU: dict[str, float] = {}
+"""CPU seconds of the last run(): "total" (the crawler and every process it waited for, from getrusage), and
+per process as sampled from /proc every 0.1 s ("main"; "children": the crawler's child processes, the extraction
+workers and the archive writer)."""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process from /proc/PID/stat (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set (VmHWM) in MB, 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def run(cmd: list[str], cwd: Path) -> float:
     """Run a crawler process to completion; its wall time in seconds. Fails loudly on a non-zero exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    main = 0.0
+    workers: dict[int, float] = {}
+    rss: dict[int, float] = {}
+    # output to files, not pipes: nothing reads a pipe while the crawl runs, and a full one would stall it
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
+        while proc.poll() is None:
+            main = max(main, _cpu_seconds(proc.pid))
+            rss[proc.pid] = max(rss.get(proc.pid, 0.0), _peak_rss_mb(proc.pid))
+            for child in _children(proc.pid):
+                workers[child] = max(workers.get(child, 0.0), _cpu_seconds(child))
+                rss[child] = max(rss.get(child, 0.0), _peak_rss_mb(child))
+            time.sleep(0.1)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    done = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU.clear()
+    LAST_CPU.update(total=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), main=main,
+                    children=sum(workers.values()))
+    LAST_RSS.clear()
+    LAST_RSS.update(main=rss.get(proc.pid, 0.0), all=sum(rss.values()))
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
         raise SystemExit(f"{' '.join(cmd[:5])} ... exited {done.returncode}")
@@ -146,6 +207,8 @@ def run_bare(server: ServerProcess, workdir: Path) -> float:
     return run(cmd, workdir)
 
 
+SIDES = ["bare", "ours"]
+"""The crawls each round runs (--only ours: a long memory run without the baseline; no ratio then)."""
 OURS_SETTINGS: dict[str, str] = {}
 """Extra settings for our crawl only (--set NAME=VALUE), e.g. NEWSCRAWL_EXTRACT_PROCESSES=0."""
 
@@ -173,8 +236,10 @@ def archive_summary(db: Path) -> dict[str, Any]:
 def round_result(wall: float, stats: dict[str, Any]) -> dict[str, Any]:
     pages = stats["requests"]
     stats["status"] = {int(code): count for code, count in stats["status"].items()}
+    cpu = {name: round(seconds / pages * 1000, 2) if pages else None for name, seconds in LAST_CPU.items()}
     return {"wall_s": round(wall, 3), "span_s": round(stats["span_s"], 3), "pages": pages,
-            "status": stats["status"], "pages_per_s": round(pages / wall, 1),
+            "status": stats["status"], "cpu_ms_per_page": cpu,
+            "peak_rss_mb": {name: round(mb, 1) for name, mb in LAST_RSS.items()}, "pages_per_s": round(pages / wall, 1),
             "span_pages_per_s": round(pages / stats["span_s"], 1) if stats["span_s"] else None}
 
 
@@ -193,7 +258,7 @@ def bench(articles: int, rounds: int, per_page: int, log: bool, realistic: bool 
         with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
             workdir = Path(tmp)
             for number in range(1, rounds + 1):
-                for side in ("bare", "ours"):
+                for side in SIDES:
                     server.ask("reset")
                     db = workdir / f"round{number}.db"
                     wall = run_bare(server, workdir) if side == "bare" else run_ours(server, db)
@@ -204,17 +269,20 @@ def bench(articles: int, rounds: int, per_page: int, log: bool, realistic: bool 
                     results[side].append(result)
                     if log:
                         print(f"  round {number} {side:4}: {result['pages']} pages in {wall:.2f}s "
-                              f"({result['pages_per_s']} pages/s, span {result['span_s']}s)", file=sys.stderr)
+                              f"({result['pages_per_s']} pages/s, span {result['span_s']}s), CPU ms per page "
+                              f"{result['cpu_ms_per_page']}, peak RSS MB {result['peak_rss_mb']}", file=sys.stderr)
     finally:
         server.close()
-    bare, ours = median_round(results["bare"]), median_round(results["ours"])
+    bare = median_round(results["bare"]) if results["bare"] else None
+    ours = median_round(results["ours"]) if results["ours"] else None
+    both = bare is not None and ours is not None
     report = {
         "site": "realistic" if realistic else "synthetic",
         "articles": articles, "per_page": per_page, "rounds": rounds, "expected_min_pages": expected_pages,
         "settings": BENCH_SETTINGS, "bare": bare, "ours": ours,
-        "ratio_wall": round(ours["pages_per_s"] / bare["pages_per_s"], 3),
-        "ratio_span": (round(ours["span_pages_per_s"] / bare["span_pages_per_s"], 3)
-                       if ours["span_pages_per_s"] and bare["span_pages_per_s"] else None),
+        "ratio_wall": round(ours["pages_per_s"] / bare["pages_per_s"], 3) if both else None,  # type: ignore[index]
+        "ratio_span": (round(ours["span_pages_per_s"] / bare["span_pages_per_s"], 3)  # type: ignore[index]
+                       if both and ours["span_pages_per_s"] and bare["span_pages_per_s"] else None),  # type: ignore[index]
         "archive": summary, "all_rounds": results,
     }
     return report
@@ -239,11 +307,19 @@ def print_report(report: dict[str, Any]) -> None:
     bare, ours, archive = report["bare"], report["ours"], report["archive"]
     print(f"{report['site']} site: {report['articles']} articles, {report['per_page']} per listing page; "
           f"median of {report['rounds']} round(s) per side")
-    print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}")
+    print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}"
+          f"   CPU ms/page: total (crawl process + its children: extraction workers, writer)")
     for name, r in (("bare", bare), ("ours", ours)):
+        if r is None:
+            continue
+        cpu = r["cpu_ms_per_page"]
         print(f"{name:6}{r['pages']:>7}{r['wall_s']:>9.2f}{r['pages_per_s']:>9.1f}{r['span_s']:>9.2f}"
-              f"{r['span_pages_per_s'] or 0:>10.1f}")
-    print(f"ratio ours/bare: {report['ratio_wall']:.3f} (wall), {report['ratio_span'] or 0:.3f} (span)")
+              f"{r['span_pages_per_s'] or 0:>10.1f}   {cpu['total']} ({cpu['main']} + {cpu['children']}), "
+              f"peak RSS {r['peak_rss_mb']['all']} MB (crawl process {r['peak_rss_mb']['main']} MB)")
+    if report["ratio_wall"] is not None:
+        print(f"ratio ours/bare: {report['ratio_wall']:.3f} (wall), {report['ratio_span'] or 0:.3f} (span)")
+    if not archive:
+        return
     print(f"archived: {archive['articles']} articles, {archive['raw_pages']} raw pages, "
           f"body layers {archive['body_layers']}, {archive['articles_with_problems']} with problems, "
           f"DB {archive['db_bytes'] / 1e6:.1f} MB")
@@ -259,9 +335,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="crawl the realistic site (41-50 KB pages, newscrawl.demo.realistic) instead")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for our crawl only, e.g. NEWSCRAWL_EXTRACT_PROCESSES=0")
+    parser.add_argument("--only", choices=SIDES, help="run one side only (e.g. peak RSS of a long crawl); no ratio")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     OURS_SETTINGS.update(item.split("=", 1) for item in args.set)
+    if args.only:
+        SIDES[:] = [args.only]
     if args.serve:
         serve(args.articles, args.per_page, args.realistic)
         return 0

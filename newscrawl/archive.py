@@ -852,6 +852,38 @@ class Archive:
             "SELECT url, last_failed_at FROM missing_pages WHERE url NOT IN (SELECT url FROM articles) "
             "AND url NOT IN (SELECT alias FROM url_aliases)")}
 
+    # --- the crawl's state, looked up one listing page at a time (newscrawl/state.py; helper `crawl`) ----------
+    def state_marks(self) -> tuple[int, int]:
+        """The last article id and the last missing_pages rowid: what known_for() and missing_for() count."""
+        return (self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0],
+                self.db.execute("SELECT coalesce(max(rowid), 0) FROM missing_pages").fetchone()[0])
+
+    def known_for(self, urls: Iterable[str], upto: int) -> dict[str, KnownArticle]:
+        """known_articles() for these canonical URLs only (articles with an id up to `upto`): a few indexed
+        queries per URL instead of the whole table."""
+        if not self._urls_canonical:  # read before this run migrates the file: the whole table, canonicalised
+            known = self.known_articles()
+            return {url: known[url] for url in urls if url in known}
+        found: dict[str, KnownArticle] = {}
+        for url in urls:
+            row = self.db.execute("SELECT url, published_at, etag, last_modified FROM articles "
+                                  "WHERE url = ? AND id <= ?", [self.resolve_url(url), upto]).fetchone()
+            if row is not None:
+                found[url] = KnownArticle(*row)
+        return found
+
+    def missing_for(self, urls: Iterable[str], upto: int) -> dict[str, str]:
+        """missing_since() for these canonical URLs only (missing_pages rows up to rowid `upto`)."""
+        if not self._urls_canonical:
+            missing = self.missing_since()
+            return {url: missing[url] for url in urls if url in missing}
+        wanted = list(urls)
+        return {url: failed_at for url, failed_at in self.db.execute(
+            f"SELECT m.url, m.last_failed_at FROM missing_pages m WHERE m.url IN ({', '.join('?' * len(wanted))}) "
+            "AND m.rowid <= ? AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.url = m.url) "
+            "AND NOT EXISTS (SELECT 1 FROM url_aliases x WHERE x.alias = m.url)", [*wanted, upto])}
+    # --- end of the crawl's state lookups ------------------------------------------------------------------------
+
     @property
     def _urls_canonical(self) -> bool:
         """Whether migration 0006 has run (a read-only open of an older file does not migrate it)."""

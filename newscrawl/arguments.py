@@ -68,6 +68,9 @@ def demo_now_setting(value: str | None) -> datetime | None:
     return moment
 
 
+AUTO = "auto"
+
+
 @dataclass(frozen=True)
 class Rule:
     """What a NEWSCRAWL_* setting accepts."""
@@ -75,6 +78,8 @@ class Rule:
     kind: type
     minimum: float | None = None
     maximum: float | None = None
+    auto: bool = False
+    """The value "auto" is accepted too (the code that reads the setting decides what it means)."""
 
 
 SETTING_RULES: dict[str, Rule] = {
@@ -88,7 +93,7 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_DRIFT_SHARE": Rule(float, 0, 1),
     "NEWSCRAWL_PROGRESS_EVERY": Rule(int, 0),
     "NEWSCRAWL_MISSING_RETRY_HOURS": Rule(float, 0),
-    "NEWSCRAWL_EXTRACT_PROCESSES": Rule(int, 0, 32),
+    "NEWSCRAWL_EXTRACT_PROCESSES": Rule(int, 0, 32, auto=True),
     "NEWSCRAWL_DEMO_PORT": Rule(int, 0, 65535),
     "NEWSCRAWL_DEMO_NOW": Rule(str),
     # 0 would mean "no limit" to Scrapy's DOWNLOAD_MAXSIZE; under 1 KiB no real page fits.
@@ -97,6 +102,7 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_MAX_LISTING_LINKS": Rule(int, 1),
     "NEWSCRAWL_MAX_LISTING_PAGES": Rule(int, 1),
     "NEWSCRAWL_MAX_RETRY_AFTER": Rule(float, 0),
+    "NEWSCRAWL_MAX_PENDING": Rule(int, 1),
 }
 KNOWN_SETTINGS = frozenset(name for name in dir(defaults) if name.startswith("NEWSCRAWL_"))
 
@@ -105,6 +111,8 @@ def setting_value(settings: Any, name: str) -> Any:
     """The setting read as its rule's type; ArgumentProblem naming it when it cannot be, or is out of range."""
     rule = SETTING_RULES[name]
     raw = settings.get(name)
+    if rule.auto and str(raw).strip().lower() == AUTO:
+        return AUTO
     getter = {int: settings.getint, float: settings.getfloat, bool: settings.getbool, str: settings.get}[rule.kind]
     try:
         value = getter(name)
@@ -119,6 +127,8 @@ def setting_value(settings: Any, name: str) -> Any:
 
 def _describe(rule: Rule) -> str:
     kind = {int: "a whole number", float: "a number", bool: "True or False", str: "text"}[rule.kind]
+    if rule.auto:
+        kind = f"{AUTO} or {kind}"
     if rule.minimum is not None and rule.maximum is not None:
         return f"{kind} from {rule.minimum:g} to {rule.maximum:g}"
     if rule.minimum is not None:

@@ -7,20 +7,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
 from newscrawl import statkeys
 from newscrawl.errors import PROCESSING_FAILED, count_error
-from newscrawl.processing import STORED_KINDS, ArchiveWriter, Outcome, OutcomeKind
+from newscrawl.processing import STORED_KINDS, Outcome, OutcomeKind, WriterProcess, WriterThread, \
+    extract_processes, failed
 
 logger = logging.getLogger(__name__)
 
 
+MAX_BATCH = 256
+"""Items stored in one transaction at most (a batch is whatever arrived while the previous one was written)."""
+
+
 class ArchivePipeline:
-    """Archives every item as soon as it arrives, each in its own transaction."""
+    """Archives items in batches, in the writer process (or, without extraction workers, on a writer thread):
+    while one batch is written, the items that arrive wait, and all of them are the next batch, in one
+    transaction. An item's outcome (stats, DropItem) is reported once its batch committed."""
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
@@ -28,29 +34,50 @@ class ArchivePipeline:
         self.db_path = settings.get("NEWSCRAWL_DB")
         self.store_raw = settings.getbool("NEWSCRAWL_STORE_RAW")
         self.max_body_chars = settings.getint("NEWSCRAWL_MAX_BODY_CHARS")
-        self.writer: ArchiveWriter | None = None
-        # The writer's own thread: SQLite, gzip and the FTS triggers release the GIL, so storing one article
-        # overlaps with the reactor fetching the next; one thread keeps one writer and the commit order.
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        # with extraction workers, storage gets its own process too; with none, everything stays in this one
+        self.in_process = extract_processes(settings) > 0
+        self.writer: WriterProcess | WriterThread | None = None
+        self.waiting: list[tuple[Any, asyncio.Future[Outcome]]] = []
+        self.writing = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:
-        # sqlite3 connections belong to the thread that opened them
-        self.writer = self.thread.submit(ArchiveWriter, self.db_path, self.store_raw, self.max_body_chars).result()
+        kind = WriterProcess if self.in_process else WriterThread
+        self.writer = kind(self.db_path, self.store_raw, self.max_body_chars)
 
     def close_spider(self, spider: Any = None) -> None:
         if self.writer is not None:
-            self.thread.submit(self.writer.close).result()
-        self.thread.shutdown(wait=True)
+            self.writer.close()
 
     async def process_item(self, item: Any) -> Any:
-        assert self.writer is not None
-        outcome = await asyncio.wrap_future(self.thread.submit(self.writer.handle, item))
-        self.record(outcome)
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self.waiting.append((item, future))
+        if not self.writing:
+            self._write_next()
+        self.record(await future)
         return item
+
+    def _write_next(self) -> None:
+        """Hand the waiting items to the writer as one batch (called in the reactor's thread only)."""
+        assert self.writer is not None
+        batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+        self.writing = True
+        done = asyncio.wrap_future(self.writer.write([item for item, _ in batch]))
+        done.add_done_callback(lambda finished: self._written(batch, finished))
+
+    def _written(self, batch: list[tuple[Any, asyncio.Future[Outcome]]], finished: asyncio.Future[list[Outcome]]
+                 ) -> None:
+        self.writing = False
+        exc = finished.exception()
+        outcomes = finished.result() if exc is None else [failed(item, exc, self.db_path) for item, _ in batch]
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
+        if self.waiting:
+            self._write_next()
 
     def record(self, outcome: Outcome) -> None:
         stats = self.stats

@@ -1,14 +1,16 @@
 """What happens to a fetched article: extraction (ExtractionPool, awaited by the spider's parse_article) and then
-validation and storage (ArchiveWriter, used by the archive pipeline, the archive's single writer).
+validation and storage (ArchiveWriter, the archive's single writer, fed batches by the archive pipeline).
 
 Extraction is CPU-bound HTML parsing, so it runs in NEWSCRAWL_EXTRACT_PROCESSES worker processes (0: in the
 crawling process): the reactor keeps fetching while workers extract. Workers only extract; they never open the
-archive, so several of them (or, later, extraction on other machines) still leave one writer.
+archive, so several of them (or, later, extraction on other machines) still leave one writer. The writer runs in
+its own process (WriterProcess) when there are workers, else on a thread of the crawling process (WriterThread).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -16,15 +18,16 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from newscrawl.archive import Archive
+from newscrawl.arguments import AUTO, setting_value
 from newscrawl.errors import WORKER_DIED, exception_cause, one_line
 from newscrawl.items import SKIP_BODY_TOO_LONG, Article, FetchedArticle, MissingPage, NotModified, Problem, \
     ProblemCode, SkippedPage
@@ -110,6 +113,18 @@ def extract_fetched(item: FetchedArticle, profile: Profile | None) -> Extracted:
 
 # --- extraction ------------------------------------------------------------------------------------------------
 
+MAX_PROCESSES = 32
+
+
+def extract_processes(settings: Any) -> int:
+    """NEWSCRAWL_EXTRACT_PROCESSES as a number: "auto" is one per core but one, the crawl process's (Scrapy,
+    and the archive's writer thread, which share it), and at least one."""
+    value = setting_value(settings, "NEWSCRAWL_EXTRACT_PROCESSES")
+    if value == AUTO:
+        return max(1, min(MAX_PROCESSES, (os.cpu_count() or 2) - 1))
+    return int(value)
+
+
 @contextmanager
 def _sigint_blocked() -> Iterator[None]:
     """The signal mask survives fork and exec: a worker started while SIGINT is blocked cannot be killed by a
@@ -130,6 +145,7 @@ def _start_worker(profile_path: str | None, parent_pid: int) -> None:
     global _profile
     # Ctrl-C reaches the whole process group: the crawl process stops gracefully and lets the workers drain
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _name_process(EXTRACTOR_NAME)
     _profile = load_profile_file(profile_path) if profile_path else None
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
@@ -222,11 +238,21 @@ class ExtractionPool:
 
 # --- validation and storage ------------------------------------------------------------------------------------
 
+CHECKPOINT_EVERY = 64
+"""Stored items between two WAL checkpoints (about 1000 pages of WAL, SQLite's own automatic interval)."""
+
+
 class ArchiveWriter:
     """Owns the archive connection for the length of a crawl: the single writer.
 
     An archive that cannot be opened (read-only, disk full) does not raise here: every item then fails with
     that cause, so the crawl counts it like any other storage error.
+
+    handle_batch() stores many items in one transaction, each in its own savepoint: an item that fails alone
+    (a bad value) fails alone; a commit that fails (disk full) fails every item of the batch with its cause.
+    The WAL is checkpointed by the writer between batches, not by SQLite inside a commit: an error from SQLite's
+    automatic checkpoint is reported by the COMMIT although the commit took place, which would count a stored
+    batch as lost.
     """
 
     def __init__(self, db_path: str, store_raw: bool, max_body_chars: int = 0) -> None:
@@ -235,14 +261,47 @@ class ArchiveWriter:
         self.store_raw = store_raw
         self.max_body_chars = max_body_chars
         self.db_path = db_path
+        self.since_checkpoint = 0
         try:
             self.archive = Archive(db_path)
+            self.archive.db.execute("PRAGMA wal_autocheckpoint = 0")
         except Exception as exc:  # reported per item by handle()
             self.open_error = exc
 
     def close(self) -> None:
         if self.archive is not None:
             self.archive.close()
+
+    def handle_batch(self, items: list[Any]) -> list[Outcome]:
+        """The outcome of every item, stored in one transaction; known only once it committed."""
+        if self.open_error is not None:
+            return [self.failed(item, self.open_error) for item in items]
+        assert self.archive is not None
+        outcomes: list[Outcome] = []
+        lost: Outcome | None = None
+        try:
+            with self.archive.batch():
+                for item in items:
+                    outcome = self.handle(item)
+                    if not self.archive.db.conn.in_transaction:
+                        # SQLite rolled the whole transaction back (disk full, I/O error): this item's cause is
+                        # every item's (Archive.batch() then raises at the end of the block: the cause is here)
+                        lost = outcome
+                        break
+                    outcomes.append(outcome)
+        except Exception as exc:  # the commit failed: nothing of the batch is stored
+            if lost is None:
+                return [self.failed(item, exc) for item in items]
+        if lost is not None:
+            return [replace(lost, url=item_url(other)) for other in items]
+        self.since_checkpoint += len(items)
+        if self.since_checkpoint >= CHECKPOINT_EVERY:
+            self.since_checkpoint = 0
+            try:
+                self.archive.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception as exc:  # the next commit, which grows the WAL, fails with the same cause
+                logger.warning("WAL checkpoint failed: %s", one_line(exc))
+        return outcomes
 
     def handle(self, item: Any) -> Outcome:
         try:
@@ -253,8 +312,7 @@ class ArchiveWriter:
             return self.failed(item, exc)
 
     def failed(self, item: Any, exc: BaseException) -> Outcome:
-        return Outcome(OutcomeKind.FAILED, item_url(item), reason=exception_cause(exc, self.db_path),
-                       error=one_line(exc))
+        return failed(item, exc, self.db_path)
 
     def _handle(self, item: Any) -> Outcome:
         assert self.archive is not None
@@ -290,6 +348,102 @@ class ArchiveWriter:
             status=page.status if page else None, content_type=content_type(page.headers) if page else None,
             detail=f"body of {length} characters is over NEWSCRAWL_MAX_BODY_CHARS={self.max_body_chars}")
         return SKIP_BODY_TOO_LONG
+
+
+# --- where the writer runs -----------------------------------------------------------------------------------
+
+class WriterThread:
+    """The archive's single writer on a thread of the crawl process (NEWSCRAWL_EXTRACT_PROCESSES=0: everything in
+    one process). SQLite, gzip and the FTS triggers release the GIL, so a batch is stored while the reactor
+    fetches; one thread keeps one writer and the commit order."""
+
+    def __init__(self, db_path: str, store_raw: bool, max_body_chars: int) -> None:
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        # sqlite3 connections belong to the thread that opened them
+        self.writer = self.thread.submit(ArchiveWriter, db_path, store_raw, max_body_chars).result()
+
+    def write(self, items: list[Any]) -> Future[list[Outcome]]:
+        return self.thread.submit(self.writer.handle_batch, items)
+
+    def close(self) -> None:
+        self.thread.submit(self.writer.close).result()
+        self.thread.shutdown(wait=True)
+
+
+_writer: ArchiveWriter | None = None
+
+
+def _start_writer(db_path: str, store_raw: bool, max_body_chars: int, parent_pid: int) -> None:
+    """Initializer of the writer process: open the archive; ignore Ctrl-C (the crawl drains into it) and leave
+    as soon as the crawl process is gone."""
+    global _writer
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _name_process(WRITER_NAME)
+    _writer = ArchiveWriter(db_path, store_raw, max_body_chars)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _write_in_process(items: list[Any]) -> list[Outcome]:
+    assert _writer is not None
+    return _writer.handle_batch(items)
+
+
+def _close_in_process() -> None:
+    if _writer is not None:
+        _writer.close()
+
+
+EXTRACTOR_NAME = "newscrawl-extr"
+WRITER_NAME = "newscrawl-write"
+"""The names (/proc/PID/comm, `ps -o comm`, 15 bytes at most) the extraction workers and the writer process give
+themselves once started, to tell them apart: they have the same spawn command line."""
+
+
+def _name_process(name: str) -> None:
+    with suppress(OSError, AttributeError):  # not Linux: the name is only for operators and tests
+        ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+
+
+PR_SET_NAME = 15
+
+
+class WriterProcess:
+    """The archive's single writer in its own process, fed batches by the archive pipeline: storage (SQLite, the
+    search indexes, compression; ~2.4 ms of CPU per 45 KB article) leaves the crawl process, whose reactor then
+    only fetches and schedules. A writer that dies fails the batch it had (cause worker_died) and is replaced
+    for the next one."""
+
+    def __init__(self, db_path: str, store_raw: bool, max_body_chars: int) -> None:
+        self.args = (db_path, store_raw, max_body_chars, os.getpid())
+        self.executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_start_writer, initargs=self.args)
+        with _sigint_blocked():
+            executor.submit(os.getpid)  # start it now, while the first pages download
+        return executor
+
+    def write(self, items: list[Any]) -> Future[list[Outcome]]:
+        try:
+            with _sigint_blocked():
+                return self.executor.submit(_write_in_process, items)
+        except BrokenProcessPool:
+            logger.error("The archive writer process died: starting a new one")
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._start()
+            with _sigint_blocked():
+                return self.executor.submit(_write_in_process, items)
+
+    def close(self) -> None:
+        with suppress(BrokenProcessPool):  # nothing to close: the batches it had were failed
+            self.executor.submit(_close_in_process).result()
+        self.executor.shutdown(wait=True)
+
+
+def failed(item: Any, exc: BaseException, db_path: str | None) -> Outcome:
+    """A FAILED outcome for an item, with the error cause of exc."""
+    return Outcome(OutcomeKind.FAILED, item_url(item), reason=exception_cause(exc, db_path), error=one_line(exc))
 
 
 def item_url(item: Any) -> str:

@@ -62,7 +62,8 @@ NEWSCRAWL_MAX_ERROR_SHARE = 0.5
 NEWSCRAWL_DRIFT_SHARE = 0.5
 NEWSCRAWL_PROGRESS_EVERY = 100
 NEWSCRAWL_MISSING_RETRY_HOURS = 24
-NEWSCRAWL_EXTRACT_PROCESSES = 1
+# "auto": one extraction process per core but one (the crawl process needs one); at least 1
+NEWSCRAWL_EXTRACT_PROCESSES = "auto"
 NEWSCRAWL_DEMO_PORT = 8765
 NEWSCRAWL_DEMO_NOW = ""
 # Limits (docs/operations.md, "Limits"). NEWSCRAWL_MAX_PAGE_BYTES becomes Scrapy's DOWNLOAD_MAXSIZE, which
@@ -73,3 +74,6 @@ NEWSCRAWL_MAX_BODY_CHARS = 500_000
 NEWSCRAWL_MAX_LISTING_LINKS = 500
 NEWSCRAWL_MAX_LISTING_PAGES = 1000
 NEWSCRAWL_MAX_RETRY_AFTER = 120
+# The next listing page waits while more requests than this are scheduled or downloading, so the queue (and the
+# crawl's memory) stays bounded however long the listing walk is.
+NEWSCRAWL_MAX_PENDING = 100

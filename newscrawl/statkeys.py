@@ -31,6 +31,10 @@ PAGINATION_REPEATED = "newscrawl/pagination_repeated"
 LISTING_CEILING = "newscrawl/listing_ceiling_hit"
 """The listing page at which NEWSCRAWL_MAX_LISTING_PAGES stopped pagination."""
 FEEDS = "newscrawl/feeds"
+MAX_PENDING = "newscrawl/max_pending"
+"""The most requests seen scheduled or downloading at once (sampled as article responses arrive)."""
+LISTINGS_HELD = "newscrawl/listings_held"
+"""Listing pages held back because more than NEWSCRAWL_MAX_PENDING requests were pending."""
 RETRY_AFTER_WAITS = "newscrawl/retry_after_waits"
 
 # article requests and their outcomes

@@ -83,6 +83,8 @@ from newscrawl.archive import KnownArticle
 from newscrawl.spiders.siyosat import SiyosatSpider
 
 class EverythingKnown:
+    def look_up(self, urls):
+        pass
     def known_article(self, url):
         return KnownArticle(url=url, published_at=None, etag=None, last_modified=None)
     def missing_since(self, url):

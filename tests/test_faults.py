@@ -26,6 +26,8 @@ from archive_checks import connect
 from conftest import FAST, ROOT, run_crawl
 from hostile import HostileServer, Reply, Request, html, redirect
 
+from newscrawl.processing import WRITER_NAME
+
 LISTING = "/kr/siyosat/"
 WORDS = ("Ўзбекистон Президенти Сенат мажлиси қонун ислоҳот ҳукумат вазир давлат иқтисодиёт халқаро ҳамкорлик "
          "шартнома ташриф музокара депутат сайлов бюджет маблағ лойиҳа вилоят ҳоким тадбиркор инвестиция").split()
@@ -301,16 +303,21 @@ def test_an_exception_in_the_spider_is_an_error_and_an_empty_run_fails(site: Sit
 # --- the worker ----------------------------------------------------------------------------------------------
 
 def _worker_pids(pid: int) -> list[int]:
-    """The crawl's extraction worker (a multiprocessing spawn child), not its resource tracker."""
+    """The crawl's extraction workers (multiprocessing spawn children), not its resource tracker, nor its archive
+    writer: that has the same command line and names itself WRITER_NAME once started, so nothing is returned
+    before it has (a worker may be killed while it starts, as before the writer had a process)."""
     found = []
+    writer_started = False
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            name = Path(f"/proc/{child}/comm").read_text().strip()
         except OSError:
             continue
-        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+        writer_started |= name == WRITER_NAME
+        if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline and name != WRITER_NAME:
             found.append(int(child))
-    return found
+    return found if writer_started else []
 
 
 def _kill_worker_when(proc: subprocess.Popen[str], ready: Callable[[], bool], timeout: float = 60) -> int:
@@ -358,6 +365,44 @@ def test_a_worker_that_keeps_dying_fails_the_run(tmp_path: Path) -> None:
     assert row["status"] == "failed" and "extraction worker died 4 times" in row["reason"], row["reason"]
     assert_clean_output(output)
     assert_healthy(db, set())
+
+
+def _writer_pid(pid: int) -> int | None:
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == WRITER_NAME:
+                return int(child)
+        except OSError:
+            continue
+    return None
+
+
+def test_a_killed_archive_writer_is_replaced_and_its_batch_counted(tmp_path: Path) -> None:
+    """The writer process dies mid-crawl: the batch it had fails with worker_died (counted, never reported as
+    stored), a new writer stores the rest, and the archive stays intact."""
+    site = Site(60, delay=0.1)
+    db = tmp_path / "news.db"
+    with site.server, crawl_process(db, site) as proc:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            writer = _writer_pid(proc.pid)
+            if writer is not None and db.exists() and len(archived(db)) >= 5:
+                os.kill(writer, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the crawl ended before its writer could be killed")
+        output, _ = proc.communicate(timeout=240)
+    assert_healthy(db, set())
+    stored = len(archived(db))
+    row = crawl_rows(db)[-1]
+    lost = json.loads(row["error_causes"] or "{}")
+    assert set(lost) <= {"worker_died"}, lost
+    assert stored + lost.get("worker_died", 0) == 60, (stored, lost)
+    assert row["items_new"] == stored, "an article counted as stored is not in the archive, or the reverse"
+    assert stored > 5 + 16, "nothing was stored after the writer died"
+    assert "The archive writer process died: starting a new one" in output, output[-3000:]
+    assert_clean_output(output)
 
 
 # --- redirects and refused URLs ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -50,11 +50,14 @@ from newscrawl.items import (
 from newscrawl.middlewares import PageTooLarge
 from newscrawl.pages.article import ListingHint
 from newscrawl.pages.listing import ListingPage, parse_listing
-from newscrawl.processing import ExtractionPool
+from newscrawl.processing import ExtractionPool, extract_processes
 from newscrawl.pages.sitedates import card_date
 from newscrawl.sites import Profile, load_profile, resolve_profile
 from newscrawl.state import CrawlState, SqliteCrawlState
 from newscrawl.urls import canonical_url
+
+LISTING_PRIORITY = 10
+"""A listing page goes before the queued articles once it is let go: it refills the queue (see hold_listing)."""
 
 NO_START_URL = ("no start URL configured: pass -a start_url=URL or -s NEWSCRAWL_START_URL=URL (the scrapy crawl "
                 "and newscrawl crawl commands serve the bundled demo site when neither is given)")
@@ -82,7 +85,9 @@ class CategorySpider(scrapy.Spider):
         self.missing_retry = timedelta(0)
         self.max_listing_pages = 0
         self.max_listing_links = 0
-        self.seen_cards: set[str] = set()
+        self.seen_cards: set[int] = set()
+        """hash() of every card URL seen in this run, for cycle detection: an int per card instead of its URL
+        string (a collision among 64-bit hashes of one run's URLs is not to be expected)."""
         self.start_url = ""
         self.profile: Profile | None = None
         self.crawl_state: CrawlState | None = None
@@ -90,6 +95,9 @@ class CategorySpider(scrapy.Spider):
         self.allowed_domains: list[str] = []
         self.closing: asyncio.Future[None] | None = None
         """The task closing the spider after stop_crawl(), kept so it is not garbage-collected."""
+        self.max_pending = 0
+        self.held_listing: scrapy.Request | None = None
+        """The next listing page, held back while more than max_pending requests are pending."""
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -125,9 +133,12 @@ class CategorySpider(scrapy.Spider):
             spider.backfill = True
         # the host as requests carry it (an IDN host in punycode), or the offsite filter drops every article
         spider.allowed_domains = [urlsplit(canonical_url(spider.start_url)).hostname or ""]
-        spider.extractor = ExtractionPool(settings.getint("NEWSCRAWL_EXTRACT_PROCESSES"), spider.profile,
+        spider.extractor = ExtractionPool(extract_processes(settings), spider.profile,
                                           lambda: crawler.stats, give_up=spider.stop_crawl)
         crawler.signals.connect(spider.extractor.start, signal=signals.spider_opened)
+        spider.max_pending = settings.getint("NEWSCRAWL_MAX_PENDING")
+        crawler.signals.connect(spider.release_listing, signal=signals.request_left_downloader)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
         return spider
 
     def open_state(self, settings: Any) -> CrawlState:
@@ -189,8 +200,11 @@ class CategorySpider(scrapy.Spider):
                 stats.set_value(statkeys.START_FAILED, "no article links on the start page")
         stats.inc_value(statkeys.listing_source(listing.source))
         fresh = older = 0
-        unseen = {card.url for card in listing.cards} - self.seen_cards
+        unseen = {hash(card.url) for card in listing.cards} - self.seen_cards
         self.seen_cards |= unseen
+        assert self.crawl_state is not None
+        self.crawl_state.look_up(canonical_url(card.url) for card in listing.cards)
+        requests = []  # decided before the first yield: another callback's look_up() may run at a yield
         for card in listing.cards:
             hint = ListingHint(time_text=card.time_text, fetched_at=fetched_at, title=card.title, lead=card.lead,
                                category=card.category)
@@ -200,13 +214,50 @@ class CategorySpider(scrapy.Spider):
             request = self.article_request(card.url, hint)
             if request is not None:
                 fresh += request.meta.get("is_new", False)
-                yield request
+                requests.append(request)
+        yield from requests
         if page_number == 1:
             yield from self.discovery_requests(response.url, listing.feeds)
         if self.follow_pagination(response, listing, page_number, fresh=fresh, older=older, unseen=len(unseen)):
             assert listing.next_url is not None
-            yield scrapy.Request(listing.next_url, callback=self.parse_listing, errback=self.request_failed,
-                                 meta={"page": page_number + 1})
+            request = scrapy.Request(listing.next_url, callback=self.parse_listing, errback=self.request_failed,
+                                     meta={"page": page_number + 1}, priority=LISTING_PRIORITY)
+            if self.pending_requests() + len(requests) <= self.max_pending:
+                yield request
+            else:
+                self.hold_listing(request)
+
+    # --- a bounded queue: the listing walk waits for the articles it found ---------------------------------------
+    # Scrapy schedules whatever a callback yields, so a listing walk that runs ahead of the article fetches fills
+    # the scheduler with article requests (24,000 at 100k articles: the crawl grew ~0.85 KB per article). The next
+    # listing page is therefore held while more than NEWSCRAWL_MAX_PENDING requests are scheduled or downloading,
+    # and let go (ahead of the queued articles) as soon as they are down to that: the queue stays under about
+    # NEWSCRAWL_MAX_PENDING + one listing page's cards, whatever the length of the walk.
+
+    def pending_requests(self) -> int:
+        """Requests scheduled or downloading now; the most seen is the stat newscrawl/max_pending."""
+        engine = self.crawler.engine
+        scheduler = engine.scheduler if engine is not None else None
+        pending = (len(scheduler) if hasattr(scheduler, "__len__") else 0) + (  # type: ignore[arg-type]
+            len(engine.downloader.active) if engine is not None else 0)
+        self.crawler.stats.max_value(statkeys.MAX_PENDING, pending)
+        return pending
+
+    def hold_listing(self, request: scrapy.Request) -> None:
+        self.held_listing = request
+        self.crawler.stats.inc_value(statkeys.LISTINGS_HELD)
+
+    def release_listing(self, *args: Any, **kwargs: Any) -> None:
+        """Schedule the held listing page once the pending requests are down to NEWSCRAWL_MAX_PENDING (called as
+        each request leaves the downloader, and when the crawl would otherwise go idle)."""
+        if self.pending_requests() <= self.max_pending and self.held_listing is not None:
+            request, self.held_listing = self.held_listing, None
+            self.crawler.engine.crawl(request)
+
+    def idle(self) -> None:
+        if self.held_listing is not None:
+            self.release_listing()
+            raise DontCloseSpider
 
     def follow_pagination(self, response: Response, listing: ListingPage, page_number: int, *, fresh: int,
                           older: int, unseen: int) -> bool:
@@ -298,15 +349,19 @@ class CategorySpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Between listing crawls, a feed names new articles cheaply; the listing stays the source of truth."""
         self.crawler.stats.inc_value(statkeys.FEEDS)
-        for entry in feed_entries(response.body, response.url):
-            if self.allowed(entry.url):
-                hint = ListingHint(time_text=entry.published_text, fetched_at=datetime.now(timezone.utc),
-                                   title=entry.title)
-                if self.before_since(hint):
-                    continue
-                request = self.article_request(entry.url, hint)
-                if request is not None:
-                    yield request
+        entries = [entry for entry in feed_entries(response.body, response.url) if self.allowed(entry.url)]
+        assert self.crawl_state is not None
+        self.crawl_state.look_up(canonical_url(entry.url) for entry in entries)
+        requests = []  # decided before the first yield: another callback's look_up() may run at a yield
+        for entry in entries:
+            hint = ListingHint(time_text=entry.published_text, fetched_at=datetime.now(timezone.utc),
+                               title=entry.title)
+            if self.before_since(hint):
+                continue
+            request = self.article_request(entry.url, hint)
+            if request is not None:
+                requests.append(request)
+        yield from requests
 
     def before_since(self, hint: ListingHint) -> bool:
         """True when a backfill has a start date and the card's time is before it."""
