@@ -54,6 +54,15 @@ def start_url_argument(value: str | None, name: str = "start_url") -> str | None
     return value
 
 
+def redis_url_argument(value: str | None, name: str = "NEWSCRAWL_REDIS_URL") -> str | None:
+    """NEWSCRAWL_REDIS_URL / --redis: a redis://, rediss:// or unix:// URL, or None when absent."""
+    if not value:
+        return None
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise ArgumentProblem(f"bad {name} {value!r}: must be a redis://HOST:PORT/DB (or rediss://, unix://) URL")
+    return value
+
+
 @dataclass(frozen=True)
 class Rule:
     """What a NEWSCRAWL_* setting accepts."""
@@ -82,6 +91,10 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_MAX_LISTING_LINKS": Rule(int, 1),
     "NEWSCRAWL_MAX_LISTING_PAGES": Rule(int, 1),
     "NEWSCRAWL_MAX_RETRY_AFTER": Rule(float, 0),
+    "NEWSCRAWL_REDIS_URL": Rule(str),
+    "NEWSCRAWL_REDIS_RUN": Rule(str),
+    "NEWSCRAWL_REDIS_BACKLOG": Rule(int, 1),
+    "NEWSCRAWL_REDIS_OUTAGE_SECONDS": Rule(float, 0),
 }
 KNOWN_SETTINGS = frozenset(name for name in dir(defaults) if name.startswith("NEWSCRAWL_"))
 
@@ -121,6 +134,7 @@ def settings_problem(settings: Any) -> str | None:
         for name in SETTING_RULES:
             setting_value(settings, name)
         start_url_argument(settings.get("NEWSCRAWL_START_URL"), "NEWSCRAWL_START_URL")
+        redis_url_argument(settings.get("NEWSCRAWL_REDIS_URL"))
     except ArgumentProblem as exc:
         return str(exc)
     if not settings.get("NEWSCRAWL_DB"):

@@ -48,6 +48,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 EXTENSIONS = {
     "newscrawl.extensions.CrawlReport": 500,
 }
+# Off unless NEWSCRAWL_REDIS_URL is set: then a distributed worker (newscrawl/distributed/addon.py)
+ADDONS = {
+    "newscrawl.distributed.addon.Distributed": 0,
+}
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -72,3 +76,8 @@ NEWSCRAWL_MAX_BODY_CHARS = 500_000
 NEWSCRAWL_MAX_LISTING_LINKS = 500
 NEWSCRAWL_MAX_LISTING_PAGES = 1000
 NEWSCRAWL_MAX_RETRY_AFTER = 120
+# The distributed crawl (docs/distributed.md); empty URL = off, the crawl stores into NEWSCRAWL_DB itself.
+NEWSCRAWL_REDIS_URL = ""
+NEWSCRAWL_REDIS_RUN = ""
+NEWSCRAWL_REDIS_BACKLOG = 2000
+NEWSCRAWL_REDIS_OUTAGE_SECONDS = 600
