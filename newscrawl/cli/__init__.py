@@ -37,7 +37,8 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
-SUBCOMMANDS = ("crawl", "search", "stats", "export", "reparse", "extract", "savefixture", "serve")
+SUBCOMMANDS = ("crawl", "search", "stats", "export", "reparse", "extract", "savefixture", "serve",
+               "archiver", "enqueue", "worker")  # the last three: the distributed crawl (docs/distributed.md)
 
 
 def build_parser() -> argparse.ArgumentParser:
