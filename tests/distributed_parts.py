@@ -123,7 +123,7 @@ def snapshot(db: Path) -> dict[str, Any]:
         con.row_factory = sqlite3.Row
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
         table = "articles_full" if "articles_full" in names else "articles"  # the whole article, bodies included
-        articles = {r["url"]: {k: r[k] for k in r.keys() if k not in TIMESTAMPS}
+        articles = {r["url"]: {k: v for k, v in dict(r).items() if k not in TIMESTAMPS}
                     for r in con.execute(f"SELECT * FROM {table}")}
         # related_links.article_url: the one place here that names the pre-0010 column (schema-plan.md)
         related = sorted(tuple(r) for r in con.execute("SELECT * FROM related_links"))

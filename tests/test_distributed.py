@@ -4,6 +4,7 @@ result compared field by field with a single-process crawl of the same site (doc
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import subprocess
 import sys
@@ -248,7 +249,7 @@ def test_same_site_given_to_two_workers_runs_once_at_a_time(tmp_path: Path, site
              drained(client, db), 240, "all three jobs", *both)
     crawls = rows(db, "SELECT * FROM crawls ORDER BY started_at")
     assert [c["status"] for c in crawls] == ["ok"] * 3, crawls
-    for earlier, later in zip(crawls, crawls[1:]):  # never two crawls of the host at once
+    for earlier, later in itertools.pairwise(crawls):  # never two crawls of the host at once
         assert earlier["finished_at"] <= later["started_at"], crawls
     assert sum(c["items_new"] for c in crawls) == count(reference, "SELECT count(*) FROM articles")
     assert_same_archive(db, reference)

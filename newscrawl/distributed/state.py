@@ -42,8 +42,12 @@ class RedisCrawlState:
         return cls(connect(settings.get("NEWSCRAWL_REDIS_URL")), settings.getfloat("NEWSCRAWL_REDIS_OUTAGE_SECONDS"))
 
     def known_article(self, url: str) -> KnownArticle | None:
-        value = retrying(lambda: self.client.hget(keys.KNOWN, url), self.outage, "reading known articles")
-        return decode_known(value) if value is not None else None
+        """The hash holds each article under its URL and its aliases; the slash variant is looked up here, as
+        Archive.resolve_url does, instead of being stored (half the memory)."""
+        values = retrying(lambda: self.client.hmget(keys.KNOWN, list(url_forms(url))), self.outage,
+                          "reading known articles")
+        found = next((v for v in values if v is not None), None)
+        return decode_known(found) if found is not None else None
 
     def missing_since(self, url: str) -> str | None:
         value = retrying(lambda: self.client.hget(keys.MISSING, url), self.outage, "reading missing pages")
@@ -63,7 +67,9 @@ def sync_from_archive(client: redis.Redis, archive: Archive) -> dict[str, int]:
     data, or an archive restored from a backup, is reflected before any worker reads it). Built under temporary
     keys and renamed in one step: a worker never sees a half-built hash."""
     archived = "crawls" in archive.db.table_names()
-    known = archive.known_articles() if archived else {}
+    # each article under its own URL and its aliases, not the slash variants known_articles() adds
+    known = {url: article for url, article in archive.known_articles().items()
+             if url == article.url or url not in url_forms(article.url)} if archived else {}
     missing = archive.missing_since() if archived else {}
     last_runs: dict[str, str] = {}
     if archived:
@@ -97,7 +103,7 @@ class StateChanges:
     def article_stored(self, row: dict[str, Any], aliases: Iterable[str]) -> None:
         value = encode_known(KnownArticle(url=row["url"], published_at=row["published_at"], etag=row["etag"],
                                           last_modified=row["last_modified"]))
-        for form in {*url_forms(row["url"]), *aliases}:
+        for form in {row["url"], *aliases}:
             self.known[form] = value
             self.not_missing.add(form)
             self.missing.pop(form, None)
