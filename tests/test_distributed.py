@@ -263,3 +263,23 @@ def test_commands_refuse_bad_arguments_in_one_line() -> None:
         assert result.returncode == 2, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     _ = redis  # the client library is a dependency of the feature, imported by the helpers
+
+
+def test_redis_state_looks_up_a_listing_page_in_one_go(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                        redis_server: RedisServer) -> None:
+    """look_up() (the per-listing-page read of the CrawlState protocol) answers as the per-URL reads do."""
+    _, reference = site
+    client = redis_server.client()
+    with Archive(reference, readonly=True) as archive:
+        sync_from_archive(client, archive)
+        urls = [r["url"] for r in archive.db.query("SELECT url FROM articles")]
+        urls += [r["url"] for r in archive.db.query("SELECT url FROM missing_pages")]
+    urls += [u.rstrip("/") for u in urls] + ["http://127.0.0.1:1/unknown/"]
+    single = RedisCrawlState(client, outage=5)
+    batched = RedisCrawlState(client, outage=5)
+    batched.look_up(urls)
+    client.delete(keys.KNOWN, keys.MISSING)  # the answers now come from the look-up alone
+    expected = SqliteCrawlState(reference)
+    assert [batched.known_article(u) for u in urls] == [expected.known_article(u) for u in urls]
+    assert [batched.missing_since(u) for u in urls] == [expected.missing_since(u) for u in urls]
+    assert single.known_article(urls[0]) is None  # not looked up: read from Redis, where it is gone now

@@ -14,6 +14,7 @@ import os
 import resource
 import signal
 import socket
+import sqlite3
 import time
 from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
@@ -22,6 +23,7 @@ from typing import Any
 
 import redis
 
+from newscrawl.archive import ArchiveError
 from newscrawl.distributed import keys
 from newscrawl.distributed.connection import connect, describe, retrying
 from newscrawl.distributed.messages import FINISH, MISSING, START, BadMessage, decode_data, decode_item, \
@@ -39,6 +41,7 @@ FOREVER = float("inf")
 """The archiver waits out any Redis outage: it has nothing else to do."""
 BLOCK_MS = 1000
 RETRY_STORAGE_SECONDS = 5.0
+RUN_COUNTS_TTL = 7 * 24 * 3600
 FAILED = "failed"
 DROPPED_PREFIX = "dropped/"
 FAILED_PREFIX = "failed/"
@@ -159,30 +162,44 @@ class Archiver:
                 break
 
     def _process(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
-        """Store a batch, then acknowledge it; a storage failure leaves the rest pending and waits."""
-        while True:
-            batch = Batch()
-            assert self.writer is not None and self.writer.archive is not None
-            batching = getattr(self.writer.archive, "batch", None)
-            context: AbstractContextManager[Any] = batching() if callable(batching) else nullcontext()
-            failure: StorageFailure | None = None
-            with context:  # one transaction per batch where the archive offers it, else one per item
-                for entry_id, fields in entries:
-                    try:
-                        self._entry(fields, batch)
-                    except StorageFailure as exc:
-                        failure = exc
-                        break
+        """Store entries and acknowledge them, a segment at a time: a run of items is one segment (one
+        transaction where the archive offers Archive.batch(), else one per item), a start or finish message one of
+        its own (crawls rows are written outside any batch). A storage failure leaves the rest pending and waits."""
+        position = 0
+        while position < len(entries):
+            end = position + 1
+            if not _control(entries[position][1]):
+                while end < len(entries) and not _control(entries[end][1]):
+                    end += 1
+            segment = entries[position:end]
+            stored, failure = self._store(segment)
+            position += stored
+            if failure is not None:
+                logger.error("Archive cannot take writes (%s): %s entries stay pending; retrying in %gs", failure,
+                             len(entries) - position, RETRY_STORAGE_SECONDS)
+                time.sleep(RETRY_STORAGE_SECONDS)
+                if self.stopping:  # the rest stays pending: the next archiver claims it
+                    return
+
+    def _store(self, segment: list[tuple[bytes, dict[bytes, bytes]]]) -> tuple[int, BaseException | None]:
+        """Store one segment and acknowledge what was committed: (entries acknowledged, the storage failure)."""
+        assert self.writer is not None and self.writer.archive is not None
+        batch = Batch()
+        batching = getattr(self.writer.archive, "batch", None)
+        batched = callable(batching) and not _control(segment[0][1])
+        context: AbstractContextManager[Any] = batching() if batched else nullcontext()  # type: ignore[misc]
+        try:
+            with context:
+                for entry_id, fields in segment:
+                    self._entry(fields, batch)
                     batch.ids.append(entry_id)
-            self._acknowledge(batch)
-            if failure is None:
-                return
-            entries = entries[len(batch.ids):]
-            logger.error("Archive cannot take writes (%s): %s entries stay pending; retrying in %gs", failure,
-                         len(entries), RETRY_STORAGE_SECONDS)
-            time.sleep(RETRY_STORAGE_SECONDS)
-            if self.stopping:
-                return
+        except (StorageFailure, ArchiveError, sqlite3.Error) as exc:
+            if batched:  # the batch was rolled back whole: nothing of it is stored, nothing acknowledged
+                return 0, exc
+            self._acknowledge(batch)  # one transaction per item: what came before the failure is committed
+            return len(batch.ids), exc
+        self._acknowledge(batch)
+        return len(batch.ids), None
 
     def _entry(self, fields: dict[bytes, bytes], batch: Batch) -> None:
         self.totals.entries += 1
@@ -291,6 +308,8 @@ class Archiver:
                     if run not in batch.finished:
                         for kind, n in counts.items():
                             pipe.hincrby(keys.run_counts(run), kind, n)
+                        # a run whose finish never comes (its start was lost too) leaves no key behind for ever
+                        pipe.expire(keys.run_counts(run), RUN_COUNTS_TTL)
                 if batch.opened:
                     pipe.hset(keys.RUNS, mapping={run: str(crawl_id) for run, crawl_id in batch.opened.items()})
                 for run in batch.finished:
@@ -300,6 +319,11 @@ class Archiver:
                 pipe.execute()
         self._redis(apply, "acknowledging a batch")
         self.totals.batches += 1
+
+
+def _control(fields: dict[bytes, bytes]) -> bool:
+    """A run's start or finish message (written outside any batch)."""
+    return fields.get(b"type") in (START.encode(), FINISH.encode())
 
 
 def install_signal_handlers(archiver: Archiver) -> None:

@@ -36,12 +36,43 @@ class RedisCrawlState:
     def __init__(self, client: redis.Redis, outage: float) -> None:
         self.client = client
         self.outage = outage
+        self.known: dict[str, KnownArticle | None] = {}
+        self.missing: dict[str, str | None] = {}
+        """What the last look_up() read; a URL outside it is read on its own."""
 
     @classmethod
     def from_settings(cls, settings: Any) -> RedisCrawlState:
         return cls(connect(settings.get("NEWSCRAWL_REDIS_URL")), settings.getfloat("NEWSCRAWL_REDIS_OUTAGE_SECONDS"))
 
+    def look_up(self, urls: Iterable[str]) -> None:
+        """Read the state of one listing page's cards in one round trip (the spider calls this per listing page
+        where its CrawlState has look_up; known_article() and missing_since() answer from it)."""
+        wanted = list(dict.fromkeys(urls))
+        self.known, self.missing = {}, {}
+        if not wanted:
+            return
+        forms = [list(url_forms(url)) for url in wanted]
+
+        def fetch() -> list[Any]:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.hmget(keys.KNOWN, [form for group in forms for form in group])
+                pipe.hmget(keys.MISSING, wanted)
+                return list(pipe.execute())
+        known_values, missing_values = retrying(fetch, self.outage, "reading the state of a listing page")
+        position = 0
+        for url, group in zip(wanted, forms, strict=True):
+            found = next((v for v in known_values[position:position + len(group)] if v is not None), None)
+            position += len(group)
+            self.known[url] = decode_known(found) if found is not None else None
+        for url, value in zip(wanted, missing_values, strict=True):
+            self.missing[url] = value.decode() if isinstance(value, bytes) else value
+
     def known_article(self, url: str) -> KnownArticle | None:
+        if url in self.known:
+            return self.known[url]
+        return self._read_known(url)
+
+    def _read_known(self, url: str) -> KnownArticle | None:
         """The hash holds each article under its URL and its aliases; the slash variant is looked up here, as
         Archive.resolve_url does, instead of being stored (half the memory)."""
         values = retrying(lambda: self.client.hmget(keys.KNOWN, list(url_forms(url))), self.outage,
@@ -50,6 +81,8 @@ class RedisCrawlState:
         return decode_known(found) if found is not None else None
 
     def missing_since(self, url: str) -> str | None:
+        if url in self.missing:
+            return self.missing[url]
         value = retrying(lambda: self.client.hget(keys.MISSING, url), self.outage, "reading missing pages")
         return value.decode() if isinstance(value, bytes) else value
 
