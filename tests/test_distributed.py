@@ -293,3 +293,27 @@ def test_redis_state_looks_up_a_listing_page_in_one_go(tmp_path: Path, site: tup
     assert [batched.known_article(u) for u in urls] == [expected.known_article(u) for u in urls]
     assert [batched.missing_since(u) for u in urls] == [expected.missing_since(u) for u in urls]
     assert single.known_article(urls[0]) is None  # not looked up: read from Redis, where it is gone now
+
+
+def test_redis_gone_for_longer_than_the_limit_stops_the_crawl_cleanly(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                                       redis_server: RedisServer) -> None:
+    """Past NEWSCRAWL_REDIS_OUTAGE_SECONDS the worker's crawl ends with a verdict (interrupted, exit 1), not a
+    crash or a hang; the next run repairs the gap."""
+    server, _ = site
+    client = redis_server.client()
+    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={server.url}{PATHS[0]}", "-a",
+               "max_pages=0", "-s", f"NEWSCRAWL_REDIS_URL={redis_server.url}", *FAST_JOB, *SLOW_JOB,
+               "-s", "NEWSCRAWL_REDIS_OUTAGE_SECONDS=3"]
+    with open(tmp_path / "crawl.log", "wb") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: client.xlen(keys.STREAM) >= 3, 120, "the first items")
+            redis_server.stop(kill=True)
+            code = proc.wait(timeout=180)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    output = (tmp_path / "crawl.log").read_text(errors="replace")
+    assert code == 1, output[-3000:]
+    assert "newscrawl summary: status=failed" in output
+    assert "reason=crawl stopped early (redis_unavailable)" in output

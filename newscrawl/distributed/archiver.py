@@ -239,8 +239,10 @@ class Archiver:
         assert self.writer is not None and self.writer.archive is not None
         archive = self.writer.archive
         crawl_id = self._crawl_id(run, batch)
+        fallback = bool(data.pop("fallback", False))
         if crawl_id is None:
-            logger.warning("Finish message of run %s, whose start was never archived: ignored", run)
+            if not fallback:  # a worker's fallback finish after the crawl's own is expected, and ignored
+                logger.warning("Finish message of run %s, whose start was never archived: ignored", run)
             return
         counts: Counter[str] = Counter({k.decode(): int(v) for k, v in self._redis(
             lambda: self.client.hgetall(keys.run_counts(run)), "reading the run's counts").items()})

@@ -246,6 +246,11 @@ class Worker:
         self.proc = None
         logger.info("Job %s: crawl exited with %s", job_id, code)
         requeue = False
+        if code > 0:  # its own finish message normally came first (then the archiver ignores this one); a crawl
+            # that could not send it (Redis gone past the outage limit) still gets its crawls row closed
+            self._redis(lambda: self.client.xadd(keys.STREAM, encode_control(FINISH, run, {  # type: ignore[arg-type]
+                "status": "failed", "exit_code": code, "reason": f"crawl exited with {code} without reporting its "
+                "verdict", "finished_at": utc_now(), "fallback": True})), "reporting the run's exit")
         if code < 0 and not self.stopping:  # the crawl process was killed: report it, run the job again
             self._killed(run, f"crawl process killed by signal {-code}; job {job_id} queued again")
             requeue = int(record.get("attempts") or 1) < MAX_ATTEMPTS
