@@ -279,13 +279,21 @@ class Archiver:
             logger.error("Not stored (%s): %s: %s", outcome.reason, outcome.url, outcome.error)
         if isinstance(item, Article) and outcome.kind in STORED_KINDS:
             self.totals.articles += 1
-            row = self.writer.archive.article(item.url)
+            row = self._known_row(item.url)
             if row is not None:
                 page = item.raw_page
                 batch.changes.article_stored(row, [canonical_url(page.url)] if page is not None else [])
         elif isinstance(item, MissingPage) and outcome.kind.value == MISSING:
-            if self.writer.archive.article(item.url) is None:
+            if self._known_row(item.url) is None:
                 batch.changes.page_missing(canonical_url(item.url), item.fetched_at)
+
+    def _known_row(self, url: str) -> dict[str, Any] | None:
+        """What the state hash keeps of the archived article at any form of url (the columns KnownArticle has;
+        no body is read)."""
+        assert self.writer is not None and self.writer.archive is not None
+        archive = self.writer.archive
+        return next(archive.db.query("SELECT url, published_at, etag, last_modified FROM articles WHERE url = ?",
+                                     [archive.resolve_url(url)]), None)
 
     def _storing(self, call: Any) -> Any:
         """A crawls-row write; its storage failure is StorageFailure, like an item's."""
