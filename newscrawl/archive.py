@@ -904,13 +904,18 @@ class Archive:
         if self._batched:  # these commit on their own (sqlite-utils), which would end the batch half-way
             raise ArchiveError(f"Archive.{what}() cannot run inside Archive.batch()")
 
-    def start_crawl(self, *, spider: str, site: str | None, start_url: str | None) -> int:
+    def start_crawl(self, *, spider: str, site: str | None, start_url: str | None, started_at: str | None = None,
+                    supersede: bool = True) -> int:
+        """A new crawls row, 'running'. supersede: one run per archive, so any row still 'running' was killed;
+        the distributed archiver passes False (several workers' runs are open at once, docs/distributed.md)."""
         self._not_batched("start_crawl")
         with self.db.conn:
-            self.db.execute("UPDATE crawls SET status = 'killed', reason = 'process ended without finishing' "
-                            "WHERE status = 'running'")
+            if supersede:
+                self.db.execute("UPDATE crawls SET status = 'killed', reason = 'process ended without finishing' "
+                                "WHERE status = 'running'")
             return cast(int, self.db.table("crawls").insert({"spider": spider, "site": site, "start_url": start_url,
-                                                             "started_at": utc_now(), "status": "running"}).last_pk)
+                                                             "started_at": started_at or utc_now(),
+                                                             "status": "running"}).last_pk)
 
     def finish_crawl(self, crawl_id: int, values: dict[str, Any]) -> None:
         row = dict(values)

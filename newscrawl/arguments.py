@@ -69,6 +69,13 @@ def demo_now_setting(value: str | None) -> datetime | None:
 
 
 AUTO = "auto"
+def redis_url_argument(value: str | None, name: str = "NEWSCRAWL_REDIS_URL") -> str | None:
+    """NEWSCRAWL_REDIS_URL / --redis: a redis://, rediss:// or unix:// URL, or None when absent."""
+    if not value:
+        return None
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise ArgumentProblem(f"bad {name} {value!r}: must be a redis://HOST:PORT/DB (or rediss://, unix://) URL")
+    return value
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,10 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_MAX_LISTING_PAGES": Rule(int, 1),
     "NEWSCRAWL_MAX_RETRY_AFTER": Rule(float, 0),
     "NEWSCRAWL_MAX_PENDING": Rule(int, 1),
+    "NEWSCRAWL_REDIS_URL": Rule(str),
+    "NEWSCRAWL_REDIS_RUN": Rule(str),
+    "NEWSCRAWL_REDIS_BACKLOG": Rule(int, 1),
+    "NEWSCRAWL_REDIS_OUTAGE_SECONDS": Rule(float, 0),
 }
 KNOWN_SETTINGS = frozenset(name for name in dir(defaults) if name.startswith("NEWSCRAWL_"))
 
@@ -147,6 +158,7 @@ def settings_problem(settings: Any) -> str | None:
             setting_value(settings, name)
         start_url_argument(settings.get("NEWSCRAWL_START_URL"), "NEWSCRAWL_START_URL")
         demo_now_setting(settings.get("NEWSCRAWL_DEMO_NOW"))
+        redis_url_argument(settings.get("NEWSCRAWL_REDIS_URL"))
     except ArgumentProblem as exc:
         return str(exc)
     if not settings.get("NEWSCRAWL_DB"):

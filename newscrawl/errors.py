@@ -38,12 +38,15 @@ DNS_ERROR = "dns_error"
 REQUEST_FAILED = "request_failed"
 SPIDER_EXCEPTION = "spider_exception"
 """A callback of the spider raised (a bug, or input it cannot handle): what that page led to is missing."""
+REDIS_UNAVAILABLE = "redis_unavailable"
+"""A distributed worker could not hand an item to Redis within NEWSCRAWL_REDIS_OUTAGE_SECONDS (docs/distributed.md)."""
 
 DESCRIPTIONS = {
     DISK_FULL: "disk full", READ_ONLY: "read-only archive", IO_ERROR: "disk I/O error", CORRUPT: "corrupt archive",
     DATABASE_LOCKED: "database locked", WORKER_DIED: "worker process died", EXTRACTION_FAILED: "extraction failed",
     PROCESSING_FAILED: "processing failed", REDIRECT_LOOP: "redirect loop", OFFSITE_REDIRECT: "off-site redirect",
     URL_TOO_LONG: "URL over URLLENGTH_LIMIT", SPIDER_EXCEPTION: "exception in the spider",
+    REDIS_UNAVAILABLE: "Redis unavailable",
 }
 
 SCRAPY_MAX_REDIRECTS = "max redirections reached"

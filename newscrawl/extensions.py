@@ -184,6 +184,12 @@ class CrawlReport:
             if kind == "article" and not request.meta.get("_newscrawl_hop"):
                 self.articles_left += 1
 
+    def record_finish(self, values: dict[str, Any]) -> None:
+        """Finish this run's crawls row (a distributed worker sends it to the archiver instead)."""
+        if self.crawl_id is not None:
+            with Archive(self.db_path) as archive:
+                archive.finish_crawl(self.crawl_id, values)
+
     def _is_article(self, request: Any) -> bool:
         spider = self.crawler.spider
         return request.callback is not None and request.callback == getattr(spider, "parse_article", None)
@@ -321,13 +327,11 @@ class CrawlReport:
             "error_share": self.stats.get_value(statkeys.ERROR_SHARE), "drift": drift or None,
             "duration_s": round(duration, 2),
         }
-        if self.crawl_id is not None:
-            try:
-                with Archive(self.db_path) as archive:
-                    archive.finish_crawl(self.crawl_id, values)
-            except Exception as exc:  # the verdict still reaches the log and the exit code
-                status, exit_code = "failed", EXIT_FAILED
-                why = "; ".join(filter(None, [why, f"crawls row not written: {one_line(exc)}"]))
+        try:
+            self.record_finish(values)
+        except Exception as exc:  # the verdict still reaches the log and the exit code
+            status, exit_code = "failed", EXIT_FAILED
+            why = "; ".join(filter(None, [why, f"crawls row not written: {one_line(exc)}"]))
         self.stats.set_value(statkeys.EXIT_CODE, exit_code)
         restarts = int(self.stats.get_value(WORKER_RESTARTS, 0) or 0)
         summary = (f"{SUMMARY_PREFIX}status={status} new={values['items_new']} updated={values['items_updated']} "

@@ -48,6 +48,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 EXTENSIONS = {
     "newscrawl.extensions.CrawlReport": 500,
 }
+# Off unless NEWSCRAWL_REDIS_URL is set: then a distributed worker (newscrawl/distributed/addon.py)
+ADDONS = {
+    "newscrawl.distributed.addon.Distributed": 0,
+}
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -77,3 +81,8 @@ NEWSCRAWL_MAX_RETRY_AFTER = 120
 # The next listing page waits while more requests than this are scheduled or downloading, so the queue (and the
 # crawl's memory) stays bounded however long the listing walk is.
 NEWSCRAWL_MAX_PENDING = 100
+# The distributed crawl (docs/distributed.md); empty URL = off, the crawl stores into NEWSCRAWL_DB itself.
+NEWSCRAWL_REDIS_URL = ""
+NEWSCRAWL_REDIS_RUN = ""
+NEWSCRAWL_REDIS_BACKLOG = 2000
+NEWSCRAWL_REDIS_OUTAGE_SECONDS = 600

@@ -72,3 +72,13 @@ def layer(field: str, name: str) -> str:
 
 def listing_source(source: str) -> str:
     return LISTING_SOURCE_PREFIX + source
+
+# the distributed crawl (newscrawl/distributed, docs/distributed.md)
+ITEMS_QUEUED = "newscrawl/items_queued"
+"""Items a distributed worker put on the Redis stream for the archiver (stored/new/updated are the archiver's)."""
+REDIS_OUTAGES = "newscrawl/redis_outages"
+"""Times a distributed worker found Redis unreachable and backed off."""
+BACKLOG_WAITS = "newscrawl/backlog_waits"
+"""Times a distributed worker paused because the archiver's backlog was over NEWSCRAWL_REDIS_BACKLOG."""
+REDIS_UNAVAILABLE_REASON = "redis_unavailable"
+"""The close reason of a worker that gave up after NEWSCRAWL_REDIS_OUTAGE_SECONDS without Redis."""

@@ -36,7 +36,8 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
-SUBCOMMANDS = ("crawl", "latest", "show", "search", "stats", "export", "reparse", "extract", "savefixture", "serve")
+SUBCOMMANDS = ("crawl", "latest", "show", "search", "stats", "export", "reparse", "extract", "savefixture", "serve",
+               "archiver", "enqueue", "worker")  # the last three: the distributed crawl (docs/distributed.md)
 
 
 def package_version() -> str:

@@ -61,6 +61,9 @@ class Command(ScrapyCrawl):
             print(f"newscrawl: {problem}", file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
+        if self.settings.get("NEWSCRAWL_REDIS_URL"):  # a distributed worker never opens the archive: the archiver does
+            self.exitcode = self.start_crawl(args, opts)
+            return
         db = self.settings.get("NEWSCRAWL_DB")
         lock = ArchiveLock(db)
         try:  # held from here to the end of the crawl: a locked run touches nothing and makes no request
@@ -93,6 +96,10 @@ class Command(ScrapyCrawl):
             print(f"{SUMMARY_PREFIX}status=failed reason=archive {db} cannot be written ({problem}): nothing "
                   "fetched", file=sys.stderr)
             return EXIT_FAILED
+        return self.start_crawl(args, opts)
+
+    def start_crawl(self, args: list[str], opts: argparse.Namespace) -> int:
+        assert self.settings is not None and self.crawler_process is not None
         spidercls: Any = self.crawler_process.spider_loader.load(args[0])
         demo = None
         site = opts.spargs.get("site")

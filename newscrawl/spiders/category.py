@@ -142,7 +142,10 @@ class CategorySpider(scrapy.Spider):
         return spider
 
     def open_state(self, settings: Any) -> CrawlState:
-        """What earlier runs left: read from the archive here; a distributed crawl overrides this."""
+        """What earlier runs left: read from the archive here, or from Redis for a distributed worker."""
+        if settings.get("NEWSCRAWL_REDIS_URL"):
+            from newscrawl.distributed.state import RedisCrawlState
+            return RedisCrawlState.from_settings(settings)
         return SqliteCrawlState(settings.get("NEWSCRAWL_DB"))
 
     def stop_crawl(self, reason: str) -> None:

@@ -1,0 +1,52 @@
+"""`newscrawl enqueue`: queue a crawl job for the distributed workers (docs/distributed.md); cron runs it."""
+
+from __future__ import annotations
+
+import argparse
+
+from newscrawl.arguments import max_pages_argument, redis_url_argument, since_argument, start_url_argument
+from newscrawl.cli import CommandError, checked
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "enqueue", help="queue a crawl job for the distributed workers",
+        description="Queue a crawl job (spider, category, mode) in Redis for any idle `newscrawl worker`, e.g. from "
+                    "cron on one machine; a job identical to one already waiting is not queued twice. See "
+                    "docs/distributed.md.")
+    parser.add_argument("spider", help="siyosat or category")
+    parser.add_argument("--redis", required=True, type=checked(lambda v: redis_url_argument(v, "--redis")),
+                        help="Redis URL, e.g. redis://HOST:6379/0")
+    parser.add_argument("--category", help="category slug (the category spider)")
+    parser.add_argument("--site", help="site profile name")
+    parser.add_argument("--start-url", type=checked(start_url_argument), help="category URL")
+    parser.add_argument("--mode", choices=("incremental", "full"), default="incremental",
+                        help="incremental: NEWSCRAWL_MAX_PAGES listing pages, new articles and the refresh window; "
+                        "full: every listing page (default incremental)")
+    parser.add_argument("--since", type=checked(since_argument), help="backfill from YYYY-MM-DD")
+    parser.add_argument("--max-pages", type=checked(max_pages_argument), help="listing pages (0 = no limit)")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the crawl, as with scrapy -s")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from newscrawl.distributed.connection import connect
+    from newscrawl.distributed.jobs import enqueue, job_spec
+    settings = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise CommandError(f"bad -s {item!r}: expected NAME=VALUE")
+        settings[name] = value
+    spec = job_spec(args.spider, mode=args.mode, category=args.category, site=args.site, start_url=args.start_url,
+                    since=args.since.isoformat() if args.since else None, max_pages=args.max_pages,
+                    settings=settings)
+    client = connect(args.redis)
+    try:
+        job_id, queued = enqueue(client, spec)
+    finally:
+        client.close()
+    print(f"queued job {job_id} ({spec.spider} on {spec.host})" if queued else
+          f"an identical job is already queued: {job_id}")
+    return 0

@@ -1,0 +1,273 @@
+"""Crawl jobs through Redis: cron on any machine enqueues (`newscrawl enqueue`), any idle worker
+(`newscrawl worker`) takes the oldest job whose site is free and runs it as a `scrapy crawl` subprocess.
+
+One site, one worker: taking a job takes the lease of its site host (SET NX PX, in the same Lua script that
+removes the job from the queue), and the worker renews it while the crawl runs. A worker that dies stops renewing:
+its lease expires, and the next idle worker puts the job back at the head of the queue (reclaim) and runs it
+again as a new run, after telling the archiver that the dead run was killed. The new run re-reads the listings;
+what the dead run had archived is known by then and skipped, what it had in flight is fetched again (harmless:
+upserts are idempotent). So a killed worker's job is reclaimed, and that re-run repairs the gap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+from newscrawl.archive import utc_now
+from newscrawl.distributed import keys
+from newscrawl.distributed.connection import connect, retrying
+from newscrawl.distributed.messages import FINISH, encode_control
+
+logger = logging.getLogger("newscrawl.worker")
+FOREVER = float("inf")
+MAX_ATTEMPTS = 3
+"""A job whose crawl process is killed this many times is dropped (logged): the next enqueue tries again."""
+TAKE_SCAN = 1000
+"""How deep into the queue a worker looks for a job whose site is free."""
+DONE_JOB_TTL = 24 * 3600
+MODES = ("incremental", "full")
+
+TAKE = f"""
+local ids = redis.call('LRANGE', KEYS[1], -{TAKE_SCAN}, -1)
+for i = #ids, 1, -1 do
+  local id = ids[i]
+  local job = '{keys.PREFIX}job:' .. id
+  local host = redis.call('HGET', job, 'host')
+  if not host then
+    redis.call('LREM', KEYS[1], -1, id)
+  else
+    local lease = '{keys.PREFIX}lease:' .. host
+    if redis.call('SET', lease, ARGV[1] .. ' ' .. id, 'NX', 'PX', ARGV[2]) then
+      redis.call('LREM', KEYS[1], -1, id)
+      redis.call('HSET', KEYS[2], id, lease)
+      local queued = '{keys.PREFIX}queued:' .. redis.call('HGET', job, 'spec_key')
+      if redis.call('GET', queued) == id then redis.call('DEL', queued) end
+      redis.call('HSET', job, 'worker', ARGV[1], 'state', 'running')
+      redis.call('HINCRBY', job, 'attempts', 1)
+      return id
+    end
+  end
+end
+return false
+"""
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('HDEL', KEYS[2], ARGV[2])
+return 1
+"""
+RECLAIM = f"""
+local running = redis.call('HGETALL', KEYS[1])
+local reclaimed = {{}}
+for i = 1, #running, 2 do
+  local id, lease = running[i], running[i + 1]
+  local holder = redis.call('GET', lease)
+  if not holder or string.sub(holder, -(#id + 1)) ~= ' ' .. id then
+    redis.call('HDEL', KEYS[1], id)
+    redis.call('HSET', '{keys.PREFIX}job:' .. id, 'state', 'reclaimed')
+    redis.call('RPUSH', KEYS[2], id)
+    table.insert(reclaimed, id)
+  end
+end
+return reclaimed
+"""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    spider: str
+    args: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Identical jobs share this key, so cron does not queue a job that is already waiting."""
+        text = json.dumps([self.spider, sorted(self.args.items()), sorted(self.settings.items())])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    @property
+    def host(self) -> str:
+        """The site host the job crawls: its lease keeps the site to one worker at a time."""
+        start_url = self.args.get("start_url") or self.settings.get("NEWSCRAWL_START_URL")
+        if start_url:
+            return urlsplit(start_url).hostname or start_url
+        site = self.args.get("site") or self.settings.get("NEWSCRAWL_SITE")
+        if site and site not in ("auto", "none"):
+            from newscrawl.sites import load_profile
+            profile = load_profile(site)
+            if profile.base_url:
+                return urlsplit(profile.base_url).hostname or profile.name
+        return f"spider:{self.spider}"  # the bundled demo site: each worker serves its own
+
+    def command(self, url: str, run: str) -> list[str]:
+        command = [sys.executable, "-m", "scrapy", "crawl", self.spider]
+        for name, value in self.args.items():
+            command += ["-a", f"{name}={value}"]
+        for name, value in self.settings.items():
+            command += ["-s", f"{name}={value}"]
+        return [*command, "-s", f"NEWSCRAWL_REDIS_URL={url}", "-s", f"NEWSCRAWL_REDIS_RUN={run}"]
+
+
+def job_spec(spider: str, *, mode: str = "incremental", category: str | None = None, site: str | None = None,
+             start_url: str | None = None, since: str | None = None, max_pages: int | None = None,
+             settings: dict[str, str] | None = None) -> JobSpec:
+    args = {"category": category, "site": site, "start_url": start_url, "since": since,
+            "max_pages": str(max_pages) if max_pages is not None else ("0" if mode == "full" else None)}
+    return JobSpec(spider, {k: v for k, v in args.items() if v is not None}, dict(settings or {}))
+
+
+def enqueue(client: redis.Redis, spec: JobSpec) -> tuple[str, bool]:
+    """Queue a job; (job id, True), or (the id of the identical job already waiting, False)."""
+    job_id = uuid.uuid4().hex
+    if not client.set(keys.queued(spec.key), job_id, nx=True):
+        existing = client.get(keys.queued(spec.key))
+        return (existing.decode() if isinstance(existing, bytes) else str(existing)), False
+    with client.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.job(job_id), mapping={
+            "spec": json.dumps({"spider": spec.spider, "args": spec.args, "settings": spec.settings}),
+            "spec_key": spec.key, "host": spec.host, "state": "queued", "attempts": 0, "enqueued_at": utc_now()})
+        pipe.lpush(keys.JOBS, job_id)
+        pipe.execute()
+    return job_id, True
+
+
+def _die_with_parent() -> None:
+    """In the crawl subprocess: killed when the worker dies (Linux), so a dead worker's crawl cannot go on
+    without its lease while another worker runs the reclaimed job."""
+    with contextlib.suppress(OSError):  # not Linux: the worker's own death is then only noticed by its lease
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class Worker:
+    def __init__(self, url: str, *, lease_seconds: float = 60.0, poll: float = 1.0, worker_id: str | None = None,
+                 settings: dict[str, str] | None = None) -> None:
+        self.url = url
+        self.lease_ms = int(lease_seconds * 1000)
+        self.poll = poll
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.settings = dict(settings or {})
+        self.client = connect(url)
+        self.take_script = self.client.register_script(TAKE)
+        self.renew_script = self.client.register_script(RENEW)
+        self.release_script = self.client.register_script(RELEASE)
+        self.reclaim_script = self.client.register_script(RECLAIM)
+        self.stopping = False
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.jobs_run = 0
+
+    def _redis(self, call: Any, what: str) -> Any:
+        return retrying(call, FOREVER, what)
+
+    def stop(self, *_: Any) -> None:
+        self.stopping = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # Scrapy stops gracefully and reports 'interrupted'
+
+    def run(self, *, idle_exit: float | None = None, max_jobs: int | None = None) -> int:
+        logger.info("Worker %s waiting for jobs", self.worker_id)
+        idle_since = time.monotonic()
+        while not self.stopping and (max_jobs is None or self.jobs_run < max_jobs):
+            self.reclaim()
+            job_id = self._redis(lambda: self.take_script(keys=[keys.JOBS, keys.RUNNING],
+                                                          args=[self.worker_id, self.lease_ms]), "taking a job")
+            if job_id is None:
+                if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
+                    break
+                time.sleep(self.poll)
+                continue
+            self.run_job(job_id.decode() if isinstance(job_id, bytes) else str(job_id))
+            self.jobs_run += 1
+            idle_since = time.monotonic()
+        self.client.close()
+        return 0
+
+    def reclaim(self) -> list[str]:
+        """Put back the jobs of dead workers (their lease expired), at the head of the queue."""
+        reclaimed = [i.decode() for i in self._redis(lambda: self.reclaim_script(keys=[keys.RUNNING, keys.JOBS]),
+                                                     "reclaiming jobs")]
+        for job_id in reclaimed:
+            logger.warning("Job %s: its worker stopped renewing the lease (died): reclaimed", job_id)
+        return reclaimed
+
+    def _killed(self, run: str, why: str) -> None:
+        """Tell the archiver that a run ended without its own finish message."""
+        self._redis(lambda: self.client.xadd(keys.STREAM, encode_control(FINISH, run, {  # type: ignore[arg-type]
+            "status": "killed", "exit_code": 1, "reason": why, "finished_at": utc_now()})), "reporting a killed run")
+
+    def run_job(self, job_id: str) -> int | None:
+        record = {k.decode(): v.decode() for k, v in self._redis(lambda: self.client.hgetall(keys.job(job_id)),
+                                                                 "reading a job").items()}
+        spec_data = json.loads(record["spec"])
+        spec = JobSpec(spec_data["spider"], spec_data["args"], {**spec_data["settings"], **self.settings})
+        lease_key, holder = keys.lease(record["host"]), f"{self.worker_id} {job_id}"
+        if record.get("run"):
+            self._killed(record["run"], f"worker {record.get('worker', '?')} died mid-crawl (lease expired); job "
+                                        f"{job_id} reclaimed by {self.worker_id}")
+        run = uuid.uuid4().hex
+        self._redis(lambda: self.client.hset(keys.job(job_id), "run", run), "recording the run")
+        logger.info("Job %s (attempt %s): %s on %s, run %s", job_id, record.get("attempts"), spec.spider,
+                    record["host"], run)
+        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
+        self.proc = subprocess.Popen(spec.command(self.url, run), env=env, preexec_fn=_die_with_parent)
+        lost = False
+        while self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=self.lease_ms / 3000)
+            except subprocess.TimeoutExpired:
+                try:
+                    renewed = self.renew_script(keys=[lease_key], args=[holder, self.lease_ms])
+                except (redis.ConnectionError, redis.TimeoutError):
+                    continue  # Redis is down for everyone: the crawl waits it out, the lease is renewed after
+                if not renewed and not lost:
+                    lost = True
+                    logger.error("Job %s: lease of %s lost (held by another worker now): stopping the crawl",
+                                 job_id, record["host"])
+                    self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.returncode
+        self.proc = None
+        logger.info("Job %s: crawl exited with %s", job_id, code)
+        requeue = False
+        if code > 0:  # its own finish message normally came first (then the archiver ignores this one); a crawl
+            # that could not send it (Redis gone past the outage limit) still gets its crawls row closed
+            self._redis(lambda: self.client.xadd(keys.STREAM, encode_control(FINISH, run, {  # type: ignore[arg-type]
+                "status": "failed", "exit_code": code, "reason": f"crawl exited with {code} without reporting its "
+                "verdict", "finished_at": utc_now(), "fallback": True})), "reporting the run's exit")
+        if code < 0 and not self.stopping:  # the crawl process was killed: report it, run the job again
+            self._killed(run, f"crawl process killed by signal {-code}; job {job_id} queued again")
+            requeue = int(record.get("attempts") or 1) < MAX_ATTEMPTS
+        requeue = requeue or (self.stopping and not lost)
+
+        def finish() -> None:
+            self.release_script(keys=[lease_key, keys.RUNNING], args=[holder, job_id])
+            if requeue:
+                self.client.hset(keys.job(job_id), mapping={"state": "queued", "run": ""})
+                self.client.rpush(keys.JOBS, job_id)
+            else:
+                self.client.hset(keys.job(job_id), mapping={"state": "done", "exit_code": str(code)})
+                self.client.expire(keys.job(job_id), DONE_JOB_TTL)
+        self._redis(finish, "releasing the job")
+        return code
+
+
+def install_signal_handlers(worker: Worker) -> None:
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)

@@ -1,0 +1,54 @@
+"""CrawlReport for a distributed worker: the same verdict, progress and drift alarm, but the `crawls` row is the
+archiver's to write. The worker sends a start message (before any item) and a finish message (after the last
+one) on the item stream, so the archiver sees them in order; it never opens the archive or its lock."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from newscrawl import statkeys
+from newscrawl.archive import utc_now
+from newscrawl.distributed import keys
+from newscrawl.distributed.connection import connect, retrying
+from newscrawl.distributed.messages import FINISH, START, encode_control
+from newscrawl.extensions import CrawlReport
+
+logger = logging.getLogger("newscrawl.report")
+
+
+class RedisCrawlReport(CrawlReport):
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.run = settings.get("NEWSCRAWL_REDIS_RUN")
+        self.outage = settings.getfloat("NEWSCRAWL_REDIS_OUTAGE_SECONDS")
+        self.client = connect(settings.get("NEWSCRAWL_REDIS_URL"))
+
+    def _send_run_message(self, kind: str, data: dict[str, Any]) -> None:
+        retrying(lambda: self.client.xadd(keys.STREAM, encode_control(kind, self.run, data)),  # type: ignore[arg-type]
+                 self.outage, f"sending the run's {kind} message")
+
+    def spider_opened(self, spider: Any) -> None:
+        profile = getattr(spider, "profile", None)
+        self._send_run_message(START, {"spider": spider.name, "site": profile.name if profile else None,
+                           "start_url": getattr(spider, "start_url", None), "started_at": utc_now()})
+        self.stats.set_value(statkeys.CRAWL_ID, self.run)
+        logger.info("Distributed worker: run %s, items go to the archiver through Redis", self.run)
+
+    def record_finish(self, values: dict[str, Any]) -> None:
+        # items_* counts are the archiver's (it knows what was new); it adds them to these values
+        self._send_run_message(FINISH, {k: v for k, v in values.items()
+                                        if not k.startswith("items_") and k != "drop_reasons"})
+        logger.info("Distributed worker: %s items queued for the archiver (run %s)",
+                    self._count(statkeys.ITEMS_QUEUED), self.run)
+
+    def _stored(self) -> int:
+        """For the verdict: items handed to the archiver (whether they were new is decided there)."""
+        return self._count(statkeys.ITEMS_QUEUED)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        try:
+            super().spider_closed(spider, reason)
+        finally:
+            self.client.close()

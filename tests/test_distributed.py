@@ -1,0 +1,319 @@
+"""The distributed crawl with real parts: a real redis-server (append-only, on a free port), the demo site on
+127.0.0.1, `newscrawl archiver` and `newscrawl worker` processes, jobs queued with `newscrawl enqueue`; each
+result compared field by field with a single-process crawl of the same site (docs/distributed.md)."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import redis
+
+from conftest import LATIN_START_PATH, ROOT, run_crawl
+from distributed_parts import FAST_JOB, Process, archiver, assert_same_archive, count, drained, enqueue, \
+    integrity, newscrawl, rows, wait_for, worker
+from newscrawl.archive import Archive
+from newscrawl.demo.server import DemoServer
+from newscrawl.demo.site import DEMO_START_PATH, demo_site
+from newscrawl.distributed import keys
+from newscrawl.distributed.state import RedisCrawlState, sync_from_archive
+from newscrawl.state import SqliteCrawlState
+from redis_server import RedisServer
+
+PATHS = (DEMO_START_PATH, LATIN_START_PATH)
+SLOW_JOB = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+"""A crawl slow enough (~15 s) that a test can act on it while it runs."""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoServer, Path]]:
+    """The demo site, and a single-process crawl of both its categories: the reference archive."""
+    pages, _ = demo_site(datetime.now(timezone.utc))
+    server = DemoServer(pages).start()
+    reference = tmp_path_factory.mktemp("reference") / "news.db"
+    for path in PATHS:
+        result = run_crawl(reference, "-a", f"start_url={server.url}{path}", "-a", "max_pages=0")
+        assert result.returncode == 0, result.stderr[-3000:]
+    yield server, reference
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def processes() -> Iterator[list[Process]]:
+    """Every process a test starts, stopped at its end whatever happened."""
+    started: list[Process] = []
+    yield started
+    for process in started:
+        if process.proc.poll() is None:
+            process.stop(timeout=30)
+
+
+def test_off_by_default_and_bad_url_is_one_line(tmp_path: Path, site: tuple[DemoServer, Path]) -> None:
+    from scrapy.settings import Settings
+
+    from newscrawl import settings as project
+    from newscrawl.distributed.addon import Distributed
+    settings = Settings()
+    settings.setmodule(project)
+    before = {k: settings[k] for k in ("SCHEDULER", "DUPEFILTER_CLASS")}
+    Distributed().update_settings(settings)
+    assert {k: settings[k] for k in before} == before
+    assert "newscrawl.pipelines.ArchivePipeline" in settings.getdict("ITEM_PIPELINES")
+    result = run_crawl(tmp_path / "news.db", "-s", "NEWSCRAWL_REDIS_URL=http://x/", "-a", "start_url=http://127.0.0.1:9/")
+    assert result.returncode == 2
+    assert "bad NEWSCRAWL_REDIS_URL 'http://x/'" in result.stderr
+    assert not (tmp_path / "news.db").exists()
+
+
+def test_three_workers_one_archiver_match_a_single_process_crawl(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                                 redis_server: RedisServer,
+                                                                 processes: list[Process]) -> None:
+    server, reference = site
+    db = tmp_path / "news.db"
+    url = redis_server.url
+    client = redis_server.client()
+    processes.append(archiver(db, url, tmp_path / "archiver.log", "--batch", "7"))
+    for path in PATHS:
+        enqueue(url, server.url + path)
+    again = enqueue(url, server.url + PATHS[0])
+    assert "already queued" in again.stdout  # cron does not pile up identical jobs
+    for n in range(3):
+        processes.append(worker(url, tmp_path / f"worker{n}.log", "--lease-seconds", "5"))
+    wait_for(lambda: count(db, "SELECT count(*) FROM crawls") == 2 and drained(client, db), 180, "both jobs",
+             *processes)
+    assert_same_archive(db, reference)
+    crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
+    assert [c["status"] for c in crawls] == ["ok", "ok"], crawls
+    assert sum(c["items_new"] for c in crawls) == count(reference, "SELECT count(*) FROM articles")
+    # one site, one worker: the two crawls of the same host never overlapped
+    assert crawls[0]["finished_at"] <= crawls[1]["started_at"]
+    # a second round changes nothing and duplicates nothing: everything is known to the workers through Redis
+    for path in PATHS:
+        enqueue(url, server.url + path, "--max-pages", "1")
+    wait_for(lambda: count(db, "SELECT count(*) FROM crawls") == 4 and drained(client, db), 180, "second round",
+             *processes)
+    assert_same_archive(db, reference)
+    second = rows(db, "SELECT * FROM crawls WHERE id > 2")
+    assert [c["status"] for c in second] == ["ok", "ok"]
+    assert sum(c["items_new"] + c["items_updated"] for c in second) == 0
+    for process in processes:
+        assert process.stop() == 0, process.output()[-2000:]
+    # the finished runs left no frontier behind
+    assert not client.keys(f"{keys.PREFIX}run:*")
+
+
+def test_redis_state_answers_like_the_archive(tmp_path: Path, site: tuple[DemoServer, Path],
+                                              redis_server: RedisServer) -> None:
+    _, reference = site
+    client = redis_server.client()
+    with Archive(reference, readonly=True) as archive:
+        synced = sync_from_archive(client, archive)
+        urls = [r["url"] for r in archive.db.query("SELECT url FROM articles")]
+        urls += [r["alias"] for r in archive.db.query("SELECT alias FROM url_aliases")]
+        urls += [r["url"] for r in archive.db.query("SELECT url FROM missing_pages")]
+    assert synced["known"] >= len(urls) - synced["missing"]
+    sqlite_state = SqliteCrawlState(reference)
+    redis_state = RedisCrawlState(client, outage=5)
+    urls = [*urls, *(u.rstrip("/") for u in urls), "http://127.0.0.1:1/unknown/"]
+    _look_up(sqlite_state, urls)
+    for url in urls:
+        assert redis_state.known_article(url) == sqlite_state.known_article(url), url
+        assert redis_state.missing_since(url) == sqlite_state.missing_since(url), url
+    for path in PATHS:
+        start = next(iter(rows(reference, f"SELECT start_url FROM crawls WHERE start_url LIKE '%{path}'")))
+        assert redis_state.previous_run_unfinished("siyosat", start["start_url"]) is None
+
+
+def _look_up(state: object, urls: list[str]) -> None:
+    """The archive's CrawlState reads per listing page where it has look_up() (it answers only for those)."""
+    look_up = getattr(state, "look_up", None)
+    if look_up is not None:
+        look_up(urls)
+
+
+def _crawl_into_stream(url: str, start_url: str) -> None:
+    """A worker's crawl with no archiver running: everything waits on the stream."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={start_url}", "-a",
+               "max_pages=0", "-s", f"NEWSCRAWL_REDIS_URL={url}", *FAST_JOB]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_archiver_killed_between_consume_and_commit(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                    redis_server: RedisServer, processes: list[Process]) -> None:
+    server, reference = site
+    db = tmp_path / "news.db"
+    url = redis_server.url
+    client = redis_server.client()
+    for path in PATHS:
+        _crawl_into_stream(url, server.url + path)
+    total = client.xlen(keys.STREAM)
+    # an archiver that read a batch and died before committing it: its entries are pending, read by nobody
+    client.xgroup_create(keys.STREAM, keys.GROUP, id="0")
+    taken = client.xreadgroup(keys.GROUP, "dead-archiver", {keys.STREAM: ">"}, count=10)
+    assert len(taken[0][1]) == 10
+    # and a real archiver killed with -9 between consuming and committing: the test holds SQLite's write lock,
+    # so the archiver has claimed and read its batch and waits to commit it when it is killed
+    Archive(db).close()
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN IMMEDIATE")
+    first = archiver(db, url, tmp_path / "archiver1.log", "--batch", "3")
+    processes.append(first)
+
+    def consumed_by_first() -> bool:
+        return any(c["name"] != b"dead-archiver" and c["pending"] > 0
+                   for c in client.xinfo_consumers(keys.STREAM, keys.GROUP))
+    wait_for(consumed_by_first, 60, "the archiver to consume entries", first)
+    first.kill9()
+    holder.rollback()
+    holder.close()
+    assert count(db, "SELECT count(*) FROM articles") == 0  # nothing was committed
+    second = archiver(db, url, tmp_path / "archiver2.log", "--idle-exit", "2")
+    processes.append(second)
+    assert second.proc.wait(timeout=120) == 0, second.output()[-3000:]
+    assert "Claimed" in second.output()
+    assert client.xlen(keys.STREAM) == 0
+    assert client.xpending(keys.STREAM, keys.GROUP)["pending"] == 0
+    assert total > 10
+    assert_same_archive(db, reference)
+    assert [c["status"] for c in rows(db, "SELECT status FROM crawls")] == ["ok", "ok"]
+
+
+def test_worker_killed_mid_crawl_job_is_reclaimed(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                  redis_server: RedisServer, processes: list[Process]) -> None:
+    server, reference = site
+    db = tmp_path / "news.db"
+    url = redis_server.url
+    client = redis_server.client()
+    processes.append(archiver(db, url, tmp_path / "archiver.log"))
+    for path in PATHS:
+        enqueue(url, server.url + path, *SLOW_JOB)
+    doomed = worker(url, tmp_path / "doomed.log", "--lease-seconds", "3")
+    processes.append(doomed)
+    wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 3, 120, "the first articles", doomed)
+    doomed.kill9()  # the worker and its crawl, mid-crawl
+    assert count(db, "SELECT count(*) FROM articles") < count(reference, "SELECT count(*) FROM articles")
+    survivor = worker(url, tmp_path / "survivor.log", "--lease-seconds", "3")
+    processes.append(survivor)
+    wait_for(lambda: count(db, "SELECT count(*) FROM crawls WHERE status = 'ok'") == 2 and drained(client, db),
+             240, "the reclaimed job and the other one", survivor)
+    assert "reclaimed" in survivor.output()
+    assert_same_archive(db, reference)
+    crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
+    assert [c["status"] for c in crawls] == ["killed", "ok", "ok"], crawls
+    assert "died mid-crawl" in crawls[0]["reason"]
+
+
+def test_redis_restart_workers_back_off_and_resume(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                   redis_server: RedisServer, processes: list[Process]) -> None:
+    server, reference = site
+    db = tmp_path / "news.db"
+    url = redis_server.url
+    client = redis_server.client()
+    processes.append(archiver(db, url, tmp_path / "archiver.log"))
+    for path in PATHS:
+        enqueue(url, server.url + path, *SLOW_JOB)
+    crawler = worker(url, tmp_path / "worker.log", "--lease-seconds", "20")
+    processes.append(crawler)
+    wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 3, 120, "the first articles", crawler)
+    redis_server.stop()  # SIGTERM: Redis writes its append-only file and exits
+    import time
+    time.sleep(2)
+    redis_server.start()
+    wait_for(lambda: count(db, "SELECT count(*) FROM crawls WHERE status != 'running'") == 2 and
+             drained(client, db), 240, "both jobs after the restart", *processes)
+    assert "Redis unavailable" in crawler.output()
+    assert "Redis is back" in crawler.output()
+    assert_same_archive(db, reference)
+    assert [c["status"] for c in rows(db, "SELECT status FROM crawls")] == ["ok", "ok"]
+
+
+def test_same_site_given_to_two_workers_runs_once_at_a_time(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                             redis_server: RedisServer,
+                                                             processes: list[Process]) -> None:
+    server, reference = site
+    db = tmp_path / "news.db"
+    url = redis_server.url
+    client = redis_server.client()
+    processes.append(archiver(db, url, tmp_path / "archiver.log"))
+    # the same job twice (differing only in a setting, so enqueue takes both), two workers started together
+    enqueue(url, server.url + PATHS[0], *SLOW_JOB)
+    enqueue(url, server.url + PATHS[0], *SLOW_JOB, "-s", "NEWSCRAWL_PROGRESS_EVERY=99")
+    enqueue(url, server.url + PATHS[1])
+    both = [worker(url, tmp_path / f"worker{n}.log", "--lease-seconds", "5") for n in range(2)]
+    processes.extend(both)
+    wait_for(lambda: count(db, "SELECT count(*) FROM crawls WHERE status != 'running'") == 3 and
+             drained(client, db), 240, "all three jobs", *both)
+    crawls = rows(db, "SELECT * FROM crawls ORDER BY started_at")
+    assert [c["status"] for c in crawls] == ["ok"] * 3, crawls
+    for earlier, later in itertools.pairwise(crawls):  # never two crawls of the host at once
+        assert earlier["finished_at"] <= later["started_at"], crawls
+    assert sum(c["items_new"] for c in crawls) == count(reference, "SELECT count(*) FROM articles")
+    assert_same_archive(db, reference)
+    assert integrity(db) == "ok"
+
+
+def test_commands_refuse_bad_arguments_in_one_line() -> None:
+    for args in (["archiver", "--redis", "http://x"], ["worker", "--redis", "x"],
+                 ["enqueue", "siyosat", "--redis", "redis://127.0.0.1:1/0", "--since", "2025-13-01"]):
+        result = subprocess.run(newscrawl(*args), cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    _ = redis  # the client library is a dependency of the feature, imported by the helpers
+
+
+def test_redis_state_looks_up_a_listing_page_in_one_go(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                        redis_server: RedisServer) -> None:
+    """look_up() (the per-listing-page read of the CrawlState protocol) answers as the per-URL reads do."""
+    _, reference = site
+    client = redis_server.client()
+    with Archive(reference, readonly=True) as archive:
+        sync_from_archive(client, archive)
+        urls = [r["url"] for r in archive.db.query("SELECT url FROM articles")]
+        urls += [r["url"] for r in archive.db.query("SELECT url FROM missing_pages")]
+    urls += [u.rstrip("/") for u in urls] + ["http://127.0.0.1:1/unknown/"]
+    single = RedisCrawlState(client, outage=5)
+    batched = RedisCrawlState(client, outage=5)
+    batched.look_up(urls)
+    client.delete(keys.KNOWN, keys.MISSING)  # the answers now come from the look-up alone
+    expected = SqliteCrawlState(reference)
+    _look_up(expected, urls)
+    assert [batched.known_article(u) for u in urls] == [expected.known_article(u) for u in urls]
+    assert [batched.missing_since(u) for u in urls] == [expected.missing_since(u) for u in urls]
+    assert single.known_article(urls[0]) is None  # not looked up: read from Redis, where it is gone now
+
+
+def test_redis_gone_for_longer_than_the_limit_stops_the_crawl_cleanly(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                                       redis_server: RedisServer) -> None:
+    """Past NEWSCRAWL_REDIS_OUTAGE_SECONDS the worker's crawl ends with a verdict (interrupted, exit 1), not a
+    crash or a hang; the next run repairs the gap."""
+    server, _ = site
+    client = redis_server.client()
+    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={server.url}{PATHS[0]}", "-a",
+               "max_pages=0", "-s", f"NEWSCRAWL_REDIS_URL={redis_server.url}", *FAST_JOB, *SLOW_JOB,
+               "-s", "NEWSCRAWL_REDIS_OUTAGE_SECONDS=3"]
+    with open(tmp_path / "crawl.log", "wb") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: client.xlen(keys.STREAM) >= 3, 120, "the first items")
+            redis_server.stop(kill=True)
+            code = proc.wait(timeout=180)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    output = (tmp_path / "crawl.log").read_text(errors="replace")
+    assert code == 1, output[-3000:]
+    assert "newscrawl summary: status=failed" in output
+    assert "reason=crawl stopped early (redis_unavailable)" in output
