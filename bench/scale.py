@@ -570,6 +570,9 @@ def main(argv: list[str] | None = None) -> int:
     if skip - set(SECTIONS[2:]):
         parser.error(f"--skip: unknown section(s) {sorted(skip - set(SECTIONS[2:]))}")
     crawl_bench.OURS_SETTINGS.update(item.split("=", 1) for item in args.set)
+    # the whole site is one walk of the listing: above 1,000 listing pages (NEWSCRAWL_MAX_LISTING_PAGES, a guard
+    # against endless pagination) the crawl would stop short of --articles
+    crawl_bench.OURS_SETTINGS.setdefault("NEWSCRAWL_MAX_LISTING_PAGES", str(-(-args.articles // args.per_page) + 1))
 
     def log(line: str) -> None:
         if not args.json:
