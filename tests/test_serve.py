@@ -304,3 +304,23 @@ def test_search_page_takes_any_input(server: str) -> None:
     assert status == 200 and "<mark>Мирзиёев</mark>" in html.decode()
     assert get(f"{server}/nosuch/-/search?q=x")[0] == 404
     assert get(f"{server}/news/articles/999999")[0] == 404
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/search.md", "docs/stories.md"])
+def test_doc_sql_examples_run(archive_file: tuple[Path, str], doc: str) -> None:
+    """The SQL examples of the README and the docs run as written on a crawled archive (docs/schema.md's have
+    test_schema_doc_sql_runs): a schema change that breaks one fails here."""
+    blocks = re.findall(r"```sql\n(.*?)```", (ROOT / doc).read_text(encoding="utf-8"), re.S)
+    assert blocks, doc
+    conn = sqlite3.connect(f"file:{archive_file[0]}?mode=ro", uri=True)
+    (url,) = conn.execute("SELECT a.url FROM articles a JOIN related_links r ON r.article_id = a.id").fetchone()
+    results = []
+    for block in blocks:
+        block = re.sub(r"--[^\n]*", "", block)  # comments may hold a ";"
+        for statement in filter(None, (s.strip() for s in block.split(";"))):
+            params = {name: url if name == "url" else "Мирзиёев"
+                      for name in re.findall(r":(\w+)", statement)}
+            results.append((statement, conn.execute(statement, params).fetchall()))
+    conn.close()
+    if doc == "README.md":
+        assert all(rows for _, rows in results), [s for s, rows in results if not rows]
