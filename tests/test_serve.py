@@ -1,11 +1,9 @@
 """`newscrawl serve`: Datasette over a real crawled archive, canned queries, FTS, read-only; metadata coverage."""
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,23 +12,18 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from newscrawl.archive import Archive, known_migrations
 from newscrawl.datasette import metadata
+# one way to crawl the demo and to serve an archive, shared with the README screenshots
+from newscrawl.datasette.screenshots import crawl_demo, free_port
+from newscrawl.datasette.screenshots import serving as datasette_serving
 from newscrawl.translit import fold
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def crawl_demo(db: Path) -> None:
-    """A real crawl of the bundled demo site into db (loopback only)."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-s", f"NEWSCRAWL_DB={db}",
-               "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=ERROR"]
-    subprocess.run(command, cwd=ROOT, check=True, timeout=180, capture_output=True)
 
 
 def add_changed_version(db: Path) -> str:
@@ -46,36 +39,6 @@ def add_changed_version(db: Path) -> str:
         return row["url"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def datasette_serving(db: Path) -> Iterator[str]:
-    """`newscrawl serve --db db` for real on a free port; yields its base URL once it answers."""
-    port = free_port()
-    command = [sys.executable, "-c", "import sys; from newscrawl.cli import main; sys.exit(main())",
-               "serve", "--db", str(db), "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(f"{base}/-/versions.json")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"datasette did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stderr.close()
 
 
 def get(url: str) -> tuple[int, bytes]:

@@ -149,6 +149,17 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
                         help="print JSON instead of text, for scripts (UTF-8, one document)")
 
 
+def setting_values(items: list[str]) -> dict[str, str]:
+    """The `-s NAME=VALUE` options of a command that starts crawls, as a dict; a malformed one is a usage error."""
+    settings = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise CommandError(f"bad -s {item!r}: expected NAME=VALUE")
+        settings[name] = value
+    return settings
+
+
 def print_json(value: Any) -> None:
     """One JSON document on stdout, UTF-8 text as is (not \\u escapes), whatever the terminal's encoding."""
     sys.stdout.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from newscrawl.arguments import max_pages_argument, redis_url_argument, since_argument, start_url_argument
-from newscrawl.cli import CommandError, checked
+from newscrawl.cli import checked, setting_values
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -33,12 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from newscrawl.distributed.connection import connect
     from newscrawl.distributed.jobs import enqueue, job_spec
-    settings = {}
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise CommandError(f"bad -s {item!r}: expected NAME=VALUE")
-        settings[name] = value
+    settings = setting_values(args.set)
     spec = job_spec(args.spider, mode=args.mode, category=args.category, site=args.site, start_url=args.start_url,
                     since=args.since.isoformat() if args.since else None, max_pages=args.max_pages,
                     settings=settings)

@@ -7,7 +7,7 @@ import argparse
 import logging
 
 from newscrawl.arguments import redis_url_argument
-from newscrawl.cli import CommandError, bounded_int, checked
+from newscrawl.cli import bounded_int, checked, setting_values
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -33,12 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     from newscrawl.distributed.jobs import Worker, install_signal_handlers
-    settings = {}
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise CommandError(f"bad -s {item!r}: expected NAME=VALUE")
-        settings[name] = value
+    settings = setting_values(args.set)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     worker = Worker(args.redis, lease_seconds=args.lease_seconds, poll=args.poll, settings=settings)
     install_signal_handlers(worker)
