@@ -477,3 +477,20 @@ def test_serve_follows_a_writer_while_it_writes(archive: Path, serve: str) -> No
         writer.wait(timeout=30)
         writer.stdout.close()
     assert served_count(serve) == count + 8 == article_count(archive)
+
+
+def test_quick_check_stops_on_time_and_the_connection_keeps_working(tmp_path: Path) -> None:
+    """The cap on the up-front check holds on a big file: SQLite checks the b-trees in one VM step, which a
+    progress handler never interrupts (it let the check run 0.5-8 s at 100,000 articles)."""
+    from newscrawl.archive import Archive
+    archive = Archive(str(tmp_path / "news.db"))
+    try:
+        with archive.db.conn:  # ~80 MB of pages to check: far more than a millisecond's work
+            archive.db.execute("CREATE TABLE filler (b BLOB)")
+            archive.db.conn.executemany("INSERT INTO filler VALUES (randomblob(2000))", [()] * 40_000)
+        assert archive.quick_check(600) is True
+        assert archive.quick_check(0.001) is False
+        time.sleep(0.05)  # a timer that fired late must not interrupt what follows the check
+        assert archive.db.execute("SELECT count(*) FROM filler").fetchone()[0] == 40_000
+    finally:
+        archive.close()
