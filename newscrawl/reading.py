@@ -114,9 +114,11 @@ def article_json_lines(db: Any, *, since: str | None = None, until: str | None =
     values = ", ".join(f"'{c}', " + (f"json({expr})" if c in JSON_COLUMNS else expr)
                        for c, expr in article_columns(conn))
     link = "json_object(" + ", ".join(f"'{f}', r.{f}" for f in RELATED_FIELDS) + ")"
-    # the inner ORDER BY walks the (article_id, position) key: json_group_array keeps the order it is fed
-    links = (f"(SELECT json_group_array(json(link)) FROM (SELECT {link} AS link FROM related_links r "
-             "WHERE r.article_id = a.id ORDER BY r.position))")
+    # the inner ORDER BY walks the (article_id, position) key: json_group_array keeps the order it is fed. The
+    # objects are made outside the subquery: a JSON value that crosses a subquery loses its JSON subtype and had
+    # to be parsed again by json() (a fifth of the export's time at 100,000 articles: 600,000 links)
+    links = (f"(SELECT json_group_array({link}) FROM (SELECT * FROM related_links "
+             "WHERE article_id = a.id ORDER BY position) r)")
     where, params = article_filter(since, until, category, alias="a")
     sql = (f"SELECT json_object({values}, '{RELATED_KEY}', {links}) FROM {ARTICLE_FROM}{where} "
            "ORDER BY a.published_at, a.id")
