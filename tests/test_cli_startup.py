@@ -59,3 +59,13 @@ def test_the_probe_sees_heavy_imports_when_a_command_needs_them(tmp_path: Path) 
     page.write_text("<html><head><title>Сенат</title></head><body><p>Матн.</p></body></html>", encoding="utf-8")
     code, modules = _imports("extract", str(page), "--profile", "none")
     assert code == 0 and {"lxml", "parsel", "newscrawl.extract"} <= modules
+
+
+def test_the_archive_writer_process_loads_no_extractor() -> None:
+    """The writer process imports newscrawl.processing (its entry points live there) and unpickles Articles: it
+    must not pay the extraction stack's memory (parsel, lxml, dateparser: ~13 MB of each crawl's writer)."""
+    probe = ("import json, sys; import newscrawl.processing, newscrawl.items; "
+             "print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    loaded = {name.split(".")[0] for name in json.loads(done.stdout.strip().splitlines()[-1])}
+    assert not loaded & {"parsel", "lxml", "dateparser", "charset_normalizer", "scrapy"}
