@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +38,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_HEADER_SIZE = 100
 SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 MIGRATE_LOCK_SUFFIX = ".migrate-lock"
+# SQLite's name for a database that lives in memory only
+IN_MEMORY = ":memory:"
 # How long a command about to write may spend on SQLite's quick_check up front: all of a small archive, the start
 # of a huge one (damage further in is reported by the query that meets it).
 QUICK_CHECK_SECONDS = 2.0
@@ -529,8 +531,10 @@ class Archive:
 
     def _migrate(self) -> None:
         """Apply pending migrations, one process at a time (the crawl and its worker may open a new file together)."""
-        with open(f"{self.path}{MIGRATE_LOCK_SUFFIX}", "a+") as guard:
-            fcntl.flock(guard, fcntl.LOCK_EX)
+        with ExitStack() as stack:
+            if str(self.path) != IN_MEMORY:  # no other process sees it, and its lock file would land in the cwd
+                guard = stack.enter_context(open(f"{self.path}{MIGRATE_LOCK_SUFFIX}", "a+"))
+                fcntl.flock(guard, fcntl.LOCK_EX)
             if SCHEMA.pending(self.db):
                 SCHEMA.apply(self.db)
             version = len(SCHEMA.applied(self.db))

@@ -494,3 +494,14 @@ def test_quick_check_stops_on_time_and_the_connection_keeps_working(tmp_path: Pa
         assert archive.db.execute("SELECT count(*) FROM filler").fetchone()[0] == 40_000
     finally:
         archive.close()
+
+
+def test_an_in_memory_archive_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Archive(":memory:") migrates without its cross-process lock file: that file was created in the working
+    directory as ':memory:.migrate-lock' (and once committed to the repository from there)."""
+    from newscrawl.archive import Archive
+
+    monkeypatch.chdir(tmp_path)
+    with Archive(":memory:") as archive:
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] > 0
+    assert list(tmp_path.iterdir()) == []
