@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -345,9 +346,15 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.articles, args.per_page, args.realistic)
         return 0
     report = bench(args.articles, args.rounds, args.per_page, log=not args.json, realistic=args.realistic)
+    return finish(report, check, print_report, as_json=args.json)
+
+
+def finish(report: dict[str, Any], check: Callable[[dict[str, Any]], list[str]],
+           print_report: Callable[[dict[str, Any]], None], *, as_json: bool) -> int:
+    """Print a benchmark's report (as JSON or as text) and its failures; the exit status (1 when any failed)."""
     failures = check(report)
     report["failures"] = failures
-    if args.json:
+    if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print_report(report)

@@ -597,15 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         if "datasette" not in skip:
             log("  datasette ...")
             report["datasette"] = datasette_section(db, word)
-    failures = check(report)
-    report["failures"] = failures
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print_report(report)
-    for failure in failures:
-        print(f"FAIL: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+    return crawl_bench.finish(report, check, print_report, as_json=args.json)
 
 
 if __name__ == "__main__":
