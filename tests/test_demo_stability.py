@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from newscrawl.archive import Archive
 from newscrawl.arguments import ArgumentProblem, demo_now_setting
 from newscrawl.dates import TASHKENT
 from newscrawl.demo.site import demo_site
+from newscrawl.demo.startup import archived_demo_port, demo_ports
 from newscrawl.demo.stories import render_moment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,3 +81,37 @@ def test_two_demo_crawls_an_hour_apart_report_nothing_new_or_updated(tmp_path: P
         assert {row[0] for row in conn.execute("SELECT url FROM articles")} == urls
         assert conn.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
     assert runs[0][0] == len(urls) and runs[1] == (0, 0, "ok"), runs
+
+
+def test_the_archive_keeps_the_demo_port_it_was_crawled_on(tmp_path: Path) -> None:
+    """NEWSCRAWL_DEMO_PORT busy on the first run (another demo crawl, a benchmark): that run takes a random port,
+    and the next run serves the demo on that port again, though the configured one is free by then, so the
+    stored URLs and the incremental state (keyed on the start URL) stay the same: nothing new, nothing updated."""
+    db, clock = tmp_path / "news.db", render_moment() + timedelta(hours=10, minutes=12)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        configured = int(busy.getsockname()[1])
+        first = _newscrawl_crawl(db, configured, clock)
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = _newscrawl_crawl(db, configured, clock + timedelta(hours=1))  # the configured port is free now
+    assert second.returncode == 0, second.stderr[-3000:]
+    with sqlite3.connect(db) as conn:
+        runs = conn.execute("SELECT start_url, items_new, items_updated FROM crawls ORDER BY id").fetchall()
+        hosts = {row[0].split("/")[2] for row in conn.execute("SELECT url FROM articles")}
+    assert f":{configured}/" not in runs[0][0]
+    assert runs[1] == (runs[0][0], 0, 0), runs
+    assert hosts == {runs[0][0].split("/")[2]}
+
+
+def test_demo_ports_put_the_archives_own_port_first(tmp_path: Path) -> None:
+    db = tmp_path / "news.db"
+    assert demo_ports(8765, db) == [8765]  # no archive yet
+    assert demo_ports(8765, None) == [8765]  # a distributed worker: no archive here
+    with Archive(db) as archive:
+        assert demo_ports(8765, db) == [8765]  # an archive without crawls
+        archive.start_crawl(spider="siyosat", site="demo", start_url="http://127.0.0.1:40123/kr/siyosat/")
+        archive.start_crawl(spider="siyosat", site=None, start_url="https://example.uz/kr/siyosat/")
+    assert archived_demo_port(db) == 40123
+    assert demo_ports(8765, db) == [40123, 8765]
+    assert demo_ports(40123, db) == [40123]

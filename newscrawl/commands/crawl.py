@@ -21,7 +21,7 @@ from newscrawl.arguments import (
     since_argument,
     start_url_argument,
 )
-from newscrawl.demo.startup import needs_demo_site, start_demo_site
+from newscrawl.demo.startup import demo_ports, needs_demo_site, start_demo_site
 from newscrawl.errors import READ_ONLY, exception_cause
 from newscrawl.extensions import EXIT_FAILED, SUMMARY_PREFIX, archive_write_problem
 from newscrawl.lock import EXIT_LOCKED, ArchiveLock, ArchiveLocked
@@ -104,8 +104,10 @@ class Command(ScrapyCrawl):
         demo = None
         site = opts.spargs.get("site")
         if needs_demo_site(opts.spargs.get("start_url"), self.settings, site):
+            # a distributed worker has no archive here: the archiver's host has it
+            db = None if self.settings.get("NEWSCRAWL_REDIS_URL") else self.settings.get("NEWSCRAWL_DB")
             demo, opts.spargs["start_url"] = start_demo_site(
-                self.settings.getint("NEWSCRAWL_DEMO_PORT"),
+                demo_ports(self.settings.getint("NEWSCRAWL_DEMO_PORT"), db),
                 opts.spargs.get("category") or getattr(spidercls, "default_category", None), site,
                 demo_now_setting(self.settings.get("NEWSCRAWL_DEMO_NOW")))
         try:

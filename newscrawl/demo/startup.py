@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from newscrawl.demo.server import DemoServer
 from newscrawl.demo.site import DEMO_START_PATH, demo_site
@@ -22,19 +25,50 @@ def needs_demo_site(start_url: str | None, settings: Any, site: str | None) -> b
     return site in ("auto", "none") or load_profile(site).name == "demo"
 
 
-def start_demo_site(port: int, category: str | None, site: str | None,
+def archived_demo_port(db: str | Path) -> int | None:
+    """The port of the demo site the archive was last crawled from (its newest crawls row on 127.0.0.1), or None
+    for a new archive. The port is part of every stored demo URL and of the crawl's incremental state (keyed on
+    the start URL), so serving the demo there again keeps them the same even when NEWSCRAWL_DEMO_PORT was busy
+    on the first run and a random port was taken."""
+    try:
+        conn = sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:  # no archive yet
+        return None
+    try:
+        row = conn.execute("SELECT start_url FROM crawls WHERE start_url LIKE 'http://127.0.0.1:%' "
+                           "ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:  # a new, empty or foreign file: check_archive has had its say, this only picks a port
+        return None
+    finally:
+        conn.close()
+    return urlsplit(row[0]).port if row else None
+
+
+def demo_ports(configured: int, db: str | Path | None) -> list[int]:
+    """The ports to try, in order: the archive's own demo port (archived_demo_port), then NEWSCRAWL_DEMO_PORT."""
+    archived = archived_demo_port(db) if db else None
+    return [archived, configured] if archived and archived != configured else [configured]
+
+
+def start_demo_site(ports: list[int], category: str | None, site: str | None,
                     clock: datetime | None = None) -> tuple[DemoServer, str]:
-    """The demo site served on 127.0.0.1 (on `port`, else any free port) and the category's start URL.
+    """The demo site served on 127.0.0.1 (on the first free one of `ports`, else any free port) and the category's
+    start URL.
 
     It is rendered as of the start of the Tashkent day of `clock` (NEWSCRAWL_DEMO_NOW; default the real clock),
     so every run of one day finds the same pages at the same URLs."""
     pages, _ = demo_site(render_moment(clock))
-    try:
-        server = DemoServer(pages, port=port).start()
-    except OSError as exc:  # the fixed port keeps demo URLs stable across runs; any free port still works
-        logger.warning("Demo port %s unavailable (%s): using a random port, so URLs differ from earlier demo runs",
-                       port, exc)
+    server: DemoServer | None = None
+    for port in ports:
+        try:
+            server = DemoServer(pages, port=port).start()
+            break
+        except OSError as exc:  # a fixed port keeps demo URLs stable across runs; any free port still works
+            logger.warning("Demo port %s unavailable (%s)", port, exc)
+    if server is None:
         server = DemoServer(pages).start()
+        logger.warning("Demo site on a random port (%s): its URLs differ from earlier demo runs'; later runs into "
+                       "this archive use the same port while it is free", server.port)
     profile: Profile | None = load_profile(site) if site and site not in ("auto", "none") else None
     path = DEMO_START_PATH
     if profile is not None and category in profile.categories:
