@@ -4,6 +4,7 @@ real archive: one crawled from the demo site, and one written with Archive upser
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -146,3 +147,7 @@ def test_show_links_the_story_in_the_other_script_and_stats_counts_it_once(tmp_p
     assert [twin["id"] for twin in as_json["twins"]] == [ids["cyrl"]]
     with Archive(path, readonly=True) as archive:
         assert per_day(archive.db, date(2025, 11, 16), date(2025, 11, 16)) == {"2025-11-16": {"siyosat": 1}}
+    # the text says what it counts: "Archive: 3 articles" above a total of 2 would read as a bug otherwise
+    text = newscrawl("stats", "--db", str(path)).stdout
+    assert "Stories per day" in text and "a story published in both scripts counts once" in text
+    assert re.search(r"^all days +2 ", text, re.M), text

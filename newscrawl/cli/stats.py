@@ -26,18 +26,21 @@ if TYPE_CHECKING:  # the archive opens it at run time; --help and the other comm
 MAX_CATEGORY_COLUMNS = 6
 MAX_WEEKS = 5200  # a century: one line per day is already more than anyone reads
 OTHER = "other"
+STORIES = "a story published in both scripts counts once"
+"""What the per-day numbers count (reading.story_count_sql): said wherever they are shown, since they can be fewer
+than the archive's articles."""
 EMPTY_RUN = 3
 """Days in a row without articles shown as one line ("2025-11-20…2025-11-14  no articles (7 days)")."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "stats", help="articles per day and category, and the last crawls",
-        description="Print articles per publication day (the Tashkent date, as stored) and category (grouped by "
-                    "category_key, so Сиёсат and Siyosat are one column), then the last 10 crawl runs with their "
-                    "start times in UTC (as stored, and as Datasette shows them). Without --since/--until the days "
-                    "shown end at the newest publication day in the archive and go back --weeks, never before "
-                    "the oldest one.")
+        "stats", help="stories per day and category, and the last crawls",
+        description="Print stories per publication day (the Tashkent date, as stored) and category (grouped by "
+                    f"category_key, so Сиёсат and Siyosat are one column; {STORIES}), then the last 10 crawl "
+                    "runs with their start times in UTC (as stored, and as Datasette shows them). Without "
+                    "--since/--until the days shown end at the newest publication day in the archive and go back "
+                    "--weeks, never before the oldest one.")
     add_db_argument(parser)
     parser.add_argument("--since", type=date_argument, help="first day shown, YYYY-MM-DD (default: --weeks before "
                                                            "--until, or the archive's oldest day if later)")
@@ -228,8 +231,8 @@ def render(db: sqlite_utils.Database, *, weeks: int = 4, since: date | None = No
     span = archive_days(db, category)
     lines = [f"Archive: {total[0]} articles, published "
              + (f"{span[0]} to {span[1]}" if span else "- (none dated)"),
-             "", f"Articles per day and category_key{f' ({category})' if category is not None else ''}, "
-             f"{first} to {last} (publication day, Tashkent dates, newest first):"]
+             "", f"Stories per day and category_key{f' ({category})' if category is not None else ''}, "
+             f"{first} to {last} (publication day, Tashkent dates, newest first; {STORIES}):"]
     lines += day_table(counts, first, last)
     if span and span[0] < first:
         where, params = article_filter(until=(first - timedelta(days=1)).isoformat(), category=category)
