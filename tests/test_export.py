@@ -147,6 +147,30 @@ def test_csv_bom_for_excel(db: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--bom (--excel) is for --format csv only" in capsys.readouterr().err
 
 
+def test_exports_link_the_story_in_both_scripts_by_story_key(tmp_path: Path) -> None:
+    """The Cyrillic and Latin copies of one story share story_key in JSONL and CSV (docs/stories.md), as in the
+    table: a script groups them by it; an article of its own carries its own id."""
+    cyrillic = {"url": "https://example.uz/kr/news/2025/11/16/forum/", "title": "Тошкентда халқаро форум бўлиб ўтди",
+                "body": "Форум матни.", "published_at": "2025-11-16T10:00:00+05:00", "script": "cyrl",
+                "fetched_at": "2025-11-16T12:00:00+00:00", "category": "Сиёсат"}
+    latin = {**cyrillic, "url": "https://example.uz/oz/news/2025/11/16/forum/", "script": "latn",
+             "title": "Toshkentda xalqaro forum boʻlib oʻtdi", "body": "Forum matni.", "category": "Siyosat"}
+    alone = {**cyrillic, "url": "https://example.uz/kr/news/2025/11/16/boshqa/", "title": "Бошқа хабар",
+             "body": "Бошқа матн."}
+    db, jsonl, table = tmp_path / "news.db", tmp_path / "a.jsonl", tmp_path / "a.csv"
+    with Archive(db) as archive:
+        for article in (cyrillic, latin, alone):
+            archive.upsert_article(article)
+    assert run_export("--db", str(db), "-o", str(jsonl)) == 0
+    assert run_export("--db", str(db), "--format", "csv", "-o", str(table)) == 0
+    with table.open(encoding="utf-8", newline="") as handle:
+        from_csv = {row["url"]: int(row["story_key"]) for row in csv.DictReader(handle)}
+    from_jsonl = {row["url"]: row["story_key"] for row in read_jsonl(jsonl)}
+    ids = {row["url"]: row["id"] for row in read_jsonl(jsonl)}
+    assert from_jsonl == from_csv == {cyrillic["url"]: ids[cyrillic["url"]], latin["url"]: ids[cyrillic["url"]],
+                                      alone["url"]: ids[alone["url"]]}
+
+
 def test_warc_applies_the_filters(tmp_path: Path) -> None:
     path = tmp_path / "news.db"
     with Archive(path) as archive:
