@@ -204,6 +204,8 @@ def test_worker_killed_mid_crawl_job_is_reclaimed(tmp_path: Path, site: tuple[De
     processes.append(doomed)
     wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 3, 120, "the first articles", doomed)
     doomed.kill9()  # the worker and its crawl, mid-crawl
+    # the dead run's frontier is not kept for ever: every key of it has an expiry
+    assert all(client.ttl(key) > 0 for key in client.keys(f"{keys.PREFIX}run:*")), client.keys(f"{keys.PREFIX}run:*")
     assert count(db, "SELECT count(*) FROM articles") < count(reference, "SELECT count(*) FROM articles")
     survivor = worker(url, tmp_path / "survivor.log", "--lease-seconds", "3")
     processes.append(survivor)
@@ -317,3 +319,40 @@ def test_redis_gone_for_longer_than_the_limit_stops_the_crawl_cleanly(tmp_path: 
     assert code == 1, output[-3000:]
     assert "newscrawl summary: status=failed" in output
     assert "reason=crawl stopped early (redis_unavailable)" in output
+
+
+def test_run_keys_expire_from_their_first_write(redis_server: RedisServer) -> None:
+    """A run killed at any moment leaves no frontier key for ever: each write that creates a run's queue or
+    duplicate filter sets its expiry, also when Redis deleted the emptied queue and a push creates it again."""
+    from scrapy import Request, Spider
+    from scrapy.settings import Settings
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl import settings as project
+    from newscrawl.distributed.addon import Distributed
+    from newscrawl.distributed.scheduler import RUN_KEY_TTL, RunScheduler
+
+    settings = Settings()
+    settings.setmodule(project)
+    settings.set("NEWSCRAWL_REDIS_URL", redis_server.url)
+    settings.set("NEWSCRAWL_REDIS_RUN", "killed")
+    Distributed().update_settings(settings)
+    crawler = get_crawler(Spider, {name: settings[name] for name in (
+        "SCHEDULER_QUEUE_CLASS", "SCHEDULER_QUEUE_KEY", "SCHEDULER_DUPEFILTER_KEY", "DUPEFILTER_CLASS", "REDIS_URL",
+        "SCHEDULER_PERSIST", "NEWSCRAWL_REDIS_OUTAGE_SECONDS")})
+    spider = Spider.from_crawler(crawler, name="siyosat")
+    scheduler = RunScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    client = redis_server.client()
+    run_keys = [keys.run_requests("killed"), keys.run_dupefilter("killed")]
+
+    def expiries() -> list[int]:
+        return [client.ttl(key) for key in run_keys]
+    assert scheduler.next_request() is None  # the scheduler's own refresh, before any key exists
+    assert scheduler.enqueue_request(Request("http://127.0.0.1:1/a/"))
+    assert all(0 < ttl <= RUN_KEY_TTL for ttl in expiries()), expiries()
+    assert scheduler.next_request() is not None  # the queue is empty: Redis deleted it
+    assert not client.exists(run_keys[0])
+    assert scheduler.enqueue_request(Request("http://127.0.0.1:1/b/"))
+    assert all(0 < ttl <= RUN_KEY_TTL for ttl in expiries()), expiries()
+    assert not scheduler.enqueue_request(Request("http://127.0.0.1:1/a/"))  # still a duplicate filter

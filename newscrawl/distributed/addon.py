@@ -26,11 +26,11 @@ class Distributed:
         values = {
             "NEWSCRAWL_REDIS_RUN": run,
             "SCHEDULER": "newscrawl.distributed.scheduler.RunScheduler",
-            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+            "DUPEFILTER_CLASS": "newscrawl.distributed.scheduler.RunDupeFilter",
             # last in, first out, like Scrapy's own memory queue (no request here has a priority): the crawl order,
             # and so which of two links to one article (listing card or feed entry) is followed, matches a
             # single-process crawl; one LPOP per request, nothing to lose half-way in a Redis restart
-            "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.LifoQueue",
+            "SCHEDULER_QUEUE_CLASS": "newscrawl.distributed.scheduler.RunQueue",
             "SCHEDULER_QUEUE_KEY": keys.run_requests(run),
             "SCHEDULER_DUPEFILTER_KEY": keys.run_dupefilter(run),
             "SCHEDULER_PERSIST": False,  # a finished run deletes its frontier; a killed one's expires

@@ -1,4 +1,4 @@
-"""scrapy-redis's scheduler (shared frontier: a priority queue and a duplicate filter in Redis) with the three
+"""scrapy-redis's scheduler (shared frontier: a request queue and a duplicate filter in Redis) with the three
 things a newscrawl worker needs on top: keys scoped to one run (set by the add-on), which expire if the run dies
 (a finished run deletes them), and a Redis outage waited out instead of crashing the crawl."""
 
@@ -9,6 +9,8 @@ import time
 from typing import Any
 
 import redis
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import LifoQueue
 from scrapy_redis.scheduler import Scheduler
 
 from newscrawl import statkeys
@@ -20,6 +22,30 @@ RUN_KEY_TTL = 24 * 3600
 themselves (a finished run deletes them at once)."""
 TTL_REFRESH_SECONDS = 60.0
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)
+
+
+class RunQueue(LifoQueue):
+    """scrapy-redis's LIFO queue whose every push also sets the key's expiry, in the same round trip: Redis deletes
+    an emptied list, and the push that creates it again would otherwise leave a key without expiry, kept for ever
+    if the run is killed before the scheduler's periodic refresh."""
+
+    def push(self, request: Any) -> None:
+        with self.server.pipeline(transaction=False) as pipe:
+            pipe.lpush(self.key, self._encode_request(request))
+            pipe.expire(self.key, RUN_KEY_TTL)
+            pipe.execute()
+
+
+class RunDupeFilter(RFPDupeFilter):
+    """scrapy-redis's duplicate filter whose every addition also sets the key's expiry, in the same round trip (the
+    first one creates the key; a run killed before the scheduler's periodic refresh must not leave it for ever)."""
+
+    def request_seen(self, request: Any) -> bool:
+        with self.server.pipeline(transaction=False) as pipe:
+            pipe.sadd(self.key, self.request_fingerprint(request))
+            pipe.expire(self.key, RUN_KEY_TTL)
+            added, _ = pipe.execute()
+        return bool(added == 0)
 
 
 class RunScheduler(Scheduler):
@@ -81,6 +107,7 @@ class RunScheduler(Scheduler):
             self._give_up(gave_up)
 
     def _refresh_ttl(self) -> None:
+        """Keeps the keys of a run that pops for longer than RUN_KEY_TTL without pushing (pushes set it too)."""
         now = time.monotonic()
         if now - self.refreshed >= TTL_REFRESH_SECONDS:
             self.refreshed = now
