@@ -188,7 +188,11 @@ def test_archiver_killed_between_consume_and_commit(tmp_path: Path, site: tuple[
     assert client.xpending(keys.STREAM, keys.GROUP)["pending"] == 0
     assert total > 10
     assert_same_archive(db, reference)
-    assert [c["status"] for c in rows(db, "SELECT status FROM crawls")] == ["ok", "ok"]
+    crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
+    assert [(c["status"], c["exit_code"]) for c in crawls] == [("ok", 0), ("ok", 0)], crawls
+    # the crawls row of the run whose entries the dead archivers held tells of it
+    assert "items taken over from an archiver that stopped before acknowledging them" in crawls[0]["reason"], crawls
+    assert crawls[1]["reason"] is None, crawls
 
 
 def test_worker_killed_mid_crawl_job_is_reclaimed(tmp_path: Path, site: tuple[DemoServer, Path],
@@ -214,7 +218,7 @@ def test_worker_killed_mid_crawl_job_is_reclaimed(tmp_path: Path, site: tuple[De
     assert "reclaimed" in survivor.output()
     assert_same_archive(db, reference)
     crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
-    assert [c["status"] for c in crawls] == ["killed", "ok", "ok"], crawls
+    assert [(c["status"], c["exit_code"]) for c in crawls] == [("killed", 1), ("ok", 0), ("ok", 0)], crawls
     assert "died mid-crawl" in crawls[0]["reason"]
 
 
@@ -239,7 +243,10 @@ def test_redis_restart_workers_back_off_and_resume(tmp_path: Path, site: tuple[D
     assert "Redis unavailable" in crawler.output()
     assert "Redis is back" in crawler.output()
     assert_same_archive(db, reference)
-    assert [c["status"] for c in rows(db, "SELECT status FROM crawls")] == ["ok", "ok"]
+    crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
+    assert [(c["status"], c["exit_code"]) for c in crawls] == [("ok", 0), ("ok", 0)], crawls
+    # waited out, so ok; but the row of the run that was crawling during the restart tells of it
+    assert "Redis unavailable during the run, waited out" in (crawls[0]["reason"] or ""), crawls
 
 
 def test_same_site_given_to_two_workers_runs_once_at_a_time(tmp_path: Path, site: tuple[DemoServer, Path],

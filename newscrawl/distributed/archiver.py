@@ -45,6 +45,8 @@ RUN_COUNTS_TTL = 7 * 24 * 3600
 FAILED = "failed"
 DROPPED_PREFIX = "dropped/"
 FAILED_PREFIX = "failed/"
+REDELIVERED = "redelivered"
+"""Run count of items taken over from an archiver that stopped before acknowledging them (not an OutcomeKind)."""
 
 
 class StorageFailure(RuntimeError):
@@ -82,6 +84,7 @@ class Archiver:
         self.max_body_chars = max_body_chars
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.stopping = False
+        self.claiming = False
         self.totals = Totals()
         self.client = connect(url)
         self.writer: ArchiveWriter | None = None
@@ -157,7 +160,11 @@ class Archiver:
             cursor, claimed = result[0], [e for e in result[1] if e[1] is not None]
             if claimed:
                 logger.warning("Claimed %s entries a dead archiver had read but not committed", len(claimed))
-                self._process(claimed)
+                self.claiming = True  # the runs' crawls rows say so (_finish)
+                try:
+                    self._process(claimed)
+                finally:
+                    self.claiming = False
             if cursor in (b"0-0", "0-0"):
                 break
 
@@ -251,6 +258,9 @@ class Archiver:
         values.update({f"items_{kind.value}": counts.get(kind.value, 0) for kind in STORED_KINDS})
         drops = {k[len(DROPPED_PREFIX):]: n for k, n in counts.items() if k.startswith(DROPPED_PREFIX)}
         values.update(items_dropped=sum(drops.values()), drop_reasons=drops)
+        if counts.get(REDELIVERED):  # the run went well, but the crawls row tells of the archiver that died under it
+            values["reason"] = "; ".join(filter(None, [values.get("reason"), f"{counts[REDELIVERED]} items taken "
+                                                       "over from an archiver that stopped before acknowledging them"]))
         failures = {k[len(FAILED_PREFIX):]: n for k, n in counts.items() if k.startswith(FAILED_PREFIX)}
         if failures:
             values.update(status="failed", exit_code=1, errors=int(values.get("errors") or 0) + sum(failures.values()),
@@ -271,6 +281,8 @@ class Archiver:
             raise StorageFailure(f"{outcome.reason}: {outcome.error}")
         counts = batch.counts.setdefault(run, Counter())
         counts[outcome.kind.value] += 1
+        if self.claiming:
+            counts[REDELIVERED] += 1
         self.totals.outcomes[outcome.kind.value] += 1
         if outcome.kind == OutcomeKind.DROPPED:
             counts[DROPPED_PREFIX + (outcome.reason or "?")] += 1

@@ -38,8 +38,12 @@ class RedisCrawlReport(CrawlReport):
 
     def record_finish(self, values: dict[str, Any]) -> None:
         # items_* counts are the archiver's (it knows what was new); it adds them to these values
-        self._send_run_message(FINISH, {k: v for k, v in values.items()
-                                        if not k.startswith("items_") and k != "drop_reasons"})
+        message = {k: v for k, v in values.items() if not k.startswith("items_") and k != "drop_reasons"}
+        outages = self._count(statkeys.REDIS_OUTAGES)
+        if outages:  # waited out, so not a failure; but the crawls row tells of it, as of any other disturbance
+            note = f"Redis unavailable during the run, waited out ({outages} calls retried)"
+            message["reason"] = "; ".join(filter(None, [values.get("reason"), note]))
+        self._send_run_message(FINISH, message)
         logger.info("Distributed worker: %s items queued for the archiver (run %s)",
                     self._count(statkeys.ITEMS_QUEUED), self.run)
 
