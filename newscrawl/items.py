@@ -145,6 +145,15 @@ class Article(ShortRepr, CarriesRawPage):
         return data
 
 
+FEED_FIELD_NAMES = {"related": "related_links"}
+"""Article fields that feed exports (`scrapy crawl -o`) name as the archive's tables and `newscrawl export` do."""
+
+
+def article_feed_fields() -> dict[str, str]:
+    """Every Article field in order, mapped to its name in a feed (Scrapy's `fields` feed option)."""
+    return {f.name: FEED_FIELD_NAMES.get(f.name, f.name) for f in fields(Article)}
+
+
 @dataclass(repr=False)
 class RawPage(ShortRepr):
     """A fetched article response as received."""

@@ -16,7 +16,8 @@ from newscrawl.demo.server import DemoServer
 from newscrawl.demo.site import demo_site
 from newscrawl.lock import ArchiveLock, ArchiveLocked
 
-ARTICLE_KEYS = {"url", "title", "lead", "body", "published_at", "related", "extraction", "problems", "fetched_at"}
+ARTICLE_KEYS = {"url", "title", "lead", "body", "published_at", "related_links", "extraction", "problems",
+                "fetched_at"}
 
 
 @pytest.mark.parametrize("processes", ["0", "1", "2"])
@@ -33,11 +34,28 @@ def test_feed_export_writes_extracted_articles_and_the_archive_keeps_raw_pages(d
     for row in rows:
         assert set(row) >= ARTICLE_KEYS, sorted(row)
         assert "raw_page" not in row and "page" not in row
+        assert "related" not in row, "one name for related links: the table's and `newscrawl export`'s"
         assert (row["title"], row["body"]) == (archived[row["url"]]["title"], archived[row["url"]]["body"])
-    assert any(row["related"] and row["related"][0]["url"] for row in rows), "related links are exported"
+    assert any(row["related_links"] and row["related_links"][0]["url"] for row in rows), "related links are exported"
     text = out.read_text(encoding="utf-8")
     assert "<html" not in text and "<!DOCTYPE" not in text, "no raw page reached the feed"
     assert con.execute("SELECT count(*) FROM pages").fetchone()[0] == len(archived), "raw pages still archived"
+
+
+def test_every_article_feed_names_related_links_as_the_table_does(demo_archive, tmp_path: Path) -> None:
+    """CSV headers and a feed configured in FEEDS (articles only) say `related_links` too; a feed that sets its own
+    `fields` keeps them."""
+    db, csv_out, own = tmp_path / "news.db", tmp_path / "articles.csv", tmp_path / "own.jsonl"
+    feeds = {str(own): {"format": "jsonlines", "item_classes": ["newscrawl.items.Article"],
+                        "fields": ["url", "related"]}}
+    result = run_crawl(db, "-a", f"start_url={demo_archive.server.url}/kr/siyosat/", "-a", "max_pages=1",
+                       "-s", f"FEEDS={json.dumps(feeds)}", "-O", str(csv_out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    header = csv_out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert "related_links" in header and "related" not in header, header
+    assert header[0] == "url" and "raw_page" not in header
+    rows = [json.loads(line) for line in own.read_text(encoding="utf-8").splitlines()]
+    assert rows and all(set(row) == {"url", "related"} for row in rows)
 
 
 def test_the_archive_lock_is_held_by_one_object(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
+from scrapy.utils.misc import load_object
 
 from newscrawl import statkeys
 from newscrawl.archive import ArchiveError, check_archive
@@ -24,12 +25,20 @@ from newscrawl.arguments import (
 from newscrawl.demo.startup import demo_ports, needs_demo_site, start_demo_site
 from newscrawl.errors import READ_ONLY, exception_cause
 from newscrawl.extensions import EXIT_FAILED, SUMMARY_PREFIX, archive_write_problem
+from newscrawl.items import Article, article_feed_fields
 from newscrawl.lock import EXIT_LOCKED, ArchiveLock, ArchiveLocked
 from newscrawl.sites import ProfileError, load_profile
 
 EXIT_USAGE = 2
 ARTICLE_ITEM = "newscrawl.items.Article"
 """Feeds given with -o/-O export articles: the other items (304s, 404s, skipped pages) are for the archive."""
+
+
+def only_articles(item_classes: Any) -> bool:
+    """Whether a feed's `item_classes` (names or classes) takes Article items and nothing else."""
+    if not item_classes:
+        return False
+    return all((load_object(c) if isinstance(c, str) else c) is Article for c in item_classes)
 
 
 class Command(ScrapyCrawl):
@@ -45,10 +54,16 @@ class Command(ScrapyCrawl):
             except OSError as exc:
                 raise UsageError(f"cannot create the folder of LOG_FILE {log_file}: {exc.strerror or exc}",
                                  print_help=False) from None
-        if opts.output or opts.overwrite_output:
-            feeds = self.settings.getdict("FEEDS")
-            for options in feeds.values():
+        feeds = self.settings.getdict("FEEDS")
+        for options in feeds.values():
+            if opts.output or opts.overwrite_output:
                 options.setdefault("item_classes", [ARTICLE_ITEM])
+            # a feed of articles names related links `related_links`, as the tables and `newscrawl export` do (the
+            # Article field stays `related`); a feed that sets its own fields, or takes every item, is left alone
+            if options.get("fields") is None and not self.settings.get("FEED_EXPORT_FIELDS") \
+                    and only_articles(options.get("item_classes")):
+                options["fields"] = article_feed_fields()
+        if feeds:
             self.settings.set("FEEDS", feeds, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
