@@ -151,3 +151,9 @@ def test_show_links_the_story_in_the_other_script_and_stats_counts_it_once(tmp_p
     text = newscrawl("stats", "--db", str(path)).stdout
     assert "Stories per day" in text and "a story published in both scripts counts once" in text
     assert re.search(r"^all days +2 ", text, re.M), text
+    # so does the JSON: `articles` counts rows, every other count stories, and `counts` says which is which
+    report = json.loads(newscrawl("stats", "--db", str(path), "--json").stdout)
+    assert (report["articles"], report["stories"], report["per_category"]) == (3, 2, {"siyosat": 1, "sport": 1})
+    assert "articles: rows" in report["counts"] and "stories" in report["counts"]
+    (day,) = [d for d in report["per_day"] if d["day"] == "2025-11-16"]
+    assert day["stories"] == day["total"] == 1 and day["by_category"] == {"siyosat": 1}

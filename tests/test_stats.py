@@ -135,7 +135,7 @@ def test_json_and_category_in_either_script(tmp_path: Path, capsys: pytest.Captu
     assert run_stats("--db", str(db), "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["articles"] == 11 and report["per_category"] == {"siyosat": 7, "jamiyat": 1}
-    assert report["per_day"][0] == {"day": now.date().isoformat(), "total": 4,
+    assert report["per_day"][0] == {"day": now.date().isoformat(), "stories": 4, "total": 4,
                                     "by_category": {"siyosat": 3, "jamiyat": 1}}
     assert len(report["crawls"]) == 10 and report["crawls"][0]["status"] == "failed"
     for spelling in ("Siyosat", "СИЁСАТ", "siyosat"):

@@ -29,6 +29,9 @@ OTHER = "other"
 STORIES = "a story published in both scripts counts once"
 """What the per-day numbers count (reading.story_count_sql): said wherever they are shown, since they can be fewer
 than the archive's articles."""
+JSON_COUNTS = (f"articles: rows in the archive; stories, per_day (stories, by_category) and per_category: stories "
+               f"({STORIES}); per_day total: the same as stories, the key's name before it said so")
+"""The `counts` key of `stats --json`: the report says what its numbers count."""
 EMPTY_RUN = 3
 """Days in a row without articles shown as one line ("2025-11-20…2025-11-14  no articles (7 days)")."""
 
@@ -40,7 +43,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                     f"category_key, so Сиёсат and Siyosat are one column; {STORIES}), then the last 10 crawl "
                     "runs with their start times in UTC (as stored, and as Datasette shows them). Without "
                     "--since/--until the days shown end at the newest publication day in the archive and go back "
-                    "--weeks, never before the oldest one.")
+                    "--weeks, never before the oldest one. With --json, `articles` counts rows and `stories`, "
+                    "each day's `stories` (also under its old name `total`) and the category counts count stories; "
+                    "`counts` says so.")
     add_db_argument(parser)
     parser.add_argument("--since", type=date_argument, help="first day shown, YYYY-MM-DD (default: --weeks before "
                                                            "--until, or the archive's oldest day if later)")
@@ -210,13 +215,16 @@ def report(db: sqlite_utils.Database, *, weeks: int = 4, since: date | None = No
     day = last
     while day >= first:
         by_category = counts.get(day.isoformat(), {})
-        days.append({"day": day.isoformat(), "total": sum(by_category.values()), "by_category": by_category})
+        stories = sum(by_category.values())
+        days.append({"day": day.isoformat(), "stories": stories, "total": stories, "by_category": by_category})
         day -= timedelta(days=1)
     totals: dict[str, int] = defaultdict(int)
     for by_category in counts.values():
         for key, n in by_category.items():
             totals[key] += n
     return {"articles": db.execute("SELECT count(*) FROM articles").fetchone()[0],
+            "stories": db.execute(f"SELECT {story_count_sql(db)} FROM articles").fetchone()[0],
+            "counts": JSON_COUNTS,
             "archive_days": [span[0].isoformat(), span[1].isoformat()] if span else None,
             "since": first.isoformat(), "until": last.isoformat(), "category": category,
             "per_day": days, "per_category": dict(totals), "crawls": crawl_rows(db)}
