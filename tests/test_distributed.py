@@ -363,3 +363,53 @@ def test_run_keys_expire_from_their_first_write(redis_server: RedisServer) -> No
     assert scheduler.enqueue_request(Request("http://127.0.0.1:1/b/"))
     assert all(0 < ttl <= RUN_KEY_TTL for ttl in expiries()), expiries()
     assert not scheduler.enqueue_request(Request("http://127.0.0.1:1/a/"))  # still a duplicate filter
+
+
+def test_worker_pauses_while_the_archiver_backlog_is_over_the_limit(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                                   redis_server: RedisServer,
+                                                                   processes: list[Process]) -> None:
+    """Back-pressure: with no archiver the stream stops growing near NEWSCRAWL_REDIS_BACKLOG and the crawl waits
+    (it does not fail, and does not fetch on into memory); an archiver started later drains it and the crawl
+    finishes with everything archived."""
+    import threading
+    import time
+
+    server, reference = site
+    db = tmp_path / "news.db"
+    client = redis_server.client()
+    backlog = 4
+    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={server.url}{PATHS[0]}", "-a",
+               "max_pages=0", "-s", f"NEWSCRAWL_REDIS_URL={redis_server.url}", *FAST_JOB,
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", f"NEWSCRAWL_REDIS_BACKLOG={backlog}"]
+    lengths: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        watcher = redis_server.client()
+        while not done.is_set():
+            lengths.append(int(watcher.xlen(keys.STREAM)))
+            time.sleep(0.01)
+    watching = threading.Thread(target=watch)
+    watching.start()
+    try:
+        crawl = Process(command, tmp_path / "crawl.log")
+        processes.append(crawl)
+        wait_for(lambda: "pausing" in crawl.output(), 120, "the worker to pause", crawl)
+        time.sleep(3)  # paused: the stream does not grow however long the archiver is away
+        paused_at = client.xlen(keys.STREAM)
+        assert crawl.proc.poll() is None, crawl.output()[-3000:]
+        processes.append(archiver(db, redis_server.url, tmp_path / "archiver.log", "--batch", "2"))
+        assert crawl.proc.wait(timeout=180) == 0, crawl.output()[-3000:]
+        wait_for(lambda: drained(client, db), 120, "the archiver", *processes[1:])
+    finally:
+        done.set()
+        watching.join()
+    # never past the limit, however many items were in progress together (only the run's start and finish
+    # messages are not held back)
+    assert max(lengths) <= backlog + 2, max(lengths)
+    assert paused_at == backlog
+    crawls = rows(db, "SELECT * FROM crawls")
+    assert [(c["status"], c["exit_code"]) for c in crawls] == [("ok", 0)], crawls
+    expected = rows(reference, "SELECT items_new FROM crawls ORDER BY id")[0]["items_new"]
+    assert count(db, "SELECT count(*) FROM articles") == expected > backlog * 3
+    assert integrity(db) == "ok"

@@ -1,6 +1,6 @@
 """The worker's item pipeline: instead of storing (ArchivePipeline), it appends each item, with its raw page, to
 the Redis stream the archiver consumes. Back-pressure: while the backlog not yet archived (the stream's length:
-the archiver deletes what it committed) is over NEWSCRAWL_REDIS_BACKLOG, the item waits, and Scrapy's own limit
+the archiver deletes what it committed) is at NEWSCRAWL_REDIS_BACKLOG, the item waits, and Scrapy's own limit
 on items in progress stops fetching; memory stays bounded however slow the archiver is."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from itertools import chain
 from typing import Any
 
 from scrapy.exceptions import DropItem
@@ -21,6 +22,13 @@ from newscrawl.items import Article
 
 logger = logging.getLogger(__name__)
 BACKLOG_POLL_SECONDS = 0.2
+ADD_WITHIN_BACKLOG = """
+local length = redis.call('XLEN', KEYS[1])
+if length >= tonumber(ARGV[1]) then return length end
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+"""
+"""XADD only while the stream is under the limit, else its length: checked and added in one step, so items in
+progress together cannot all pass one check (they overshot the limit by their number), in one round trip."""
 
 
 class StreamPipeline:
@@ -34,6 +42,7 @@ class StreamPipeline:
         self.outage = settings.getfloat("NEWSCRAWL_REDIS_OUTAGE_SECONDS")
         self.store_raw = settings.getbool("NEWSCRAWL_STORE_RAW")
         self.client: Any = None
+        self.add: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StreamPipeline:
@@ -41,6 +50,7 @@ class StreamPipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         self.client = connect_async(self.url)
+        self.add = self.client.register_script(ADD_WITHIN_BACKLOG)  # EVALSHA, loaded again after a Redis restart
 
     async def close_spider(self, spider: Any = None) -> None:
         if self.client is not None:
@@ -52,9 +62,7 @@ class StreamPipeline:
     async def process_item(self, item: Any) -> Any:
         fields = encode_item(item, self.run, self.store_raw)
         try:
-            await self._wait_for_room()
-            await retrying_async(lambda: self.client.xadd(keys.STREAM, fields), self.outage, "queueing an item",
-                                 self._count_outage)
+            await self._add_within_backlog(fields)
         except RedisUnavailable as exc:
             count_error(self.stats, REDIS_UNAVAILABLE, item=True)
             stop = getattr(self.crawler.spider, "stop_crawl", None)
@@ -68,21 +76,23 @@ class StreamPipeline:
                 self.stats.inc_value(statkeys.layer(name, getattr(layer, "value", layer)))
         return item
 
-    async def _wait_for_room(self) -> None:
-        """Wait while the archiver's backlog is over the limit; give up (RedisUnavailable) only when it has not
-        shrunk for NEWSCRAWL_REDIS_OUTAGE_SECONDS (no archiver running)."""
+    async def _add_within_backlog(self, fields: dict[str, bytes]) -> None:
+        """Add the entry once the archiver's backlog is under the limit; give up (RedisUnavailable) only when it has
+        not shrunk for NEWSCRAWL_REDIS_OUTAGE_SECONDS (no archiver running)."""
+        args = [self.backlog, *chain.from_iterable(fields.items())]
         waited = False
         progress = time.monotonic()
         smallest: int | None = None
         while True:
-            length = await retrying_async(lambda: self.client.xlen(keys.STREAM), self.outage, "reading the backlog",
-                                          self._count_outage)
-            if length <= self.backlog:
+            answer = await retrying_async(lambda: self.add(keys=[keys.STREAM], args=args), self.outage,
+                                          "queueing an item", self._count_outage)
+            if not isinstance(answer, int):  # the entry's id: added
                 return
+            length = answer
             if not waited:
                 waited = True
                 self.stats.inc_value(statkeys.BACKLOG_WAITS)
-                logger.info("Archiver backlog %s over NEWSCRAWL_REDIS_BACKLOG=%s: pausing", length, self.backlog)
+                logger.info("Archiver backlog %s at NEWSCRAWL_REDIS_BACKLOG=%s: pausing", length, self.backlog)
             if smallest is None or length < smallest:
                 smallest, progress = length, time.monotonic()
             elif time.monotonic() - progress > self.outage:
