@@ -139,6 +139,7 @@ def snapshot(db: Path) -> dict[str, Any]:
             "missing": sorted(tuple(r) for r in con.execute("SELECT url, status FROM missing_pages")),
             "skipped": sorted(tuple(r) for r in con.execute("SELECT url, reason FROM skipped_pages")),
             "versions": count(db, "SELECT count(*) FROM article_versions"),
+            "article_rows": count(db, "SELECT count(*) FROM articles"),  # no article twice (the dict above is by URL)
         }
 
 
@@ -159,5 +160,5 @@ def assert_same_archive(db: Path, reference: Path) -> None:
             # (single-process too). The moment must agree; its printed form and precision follow the link.
             differing -= {"published_text", "published_precision"}
         assert not differing, f"{url}: {differing}"
-    for name in ("related", "pages", "aliases", "missing", "skipped", "versions"):
+    for name in ("related", "pages", "aliases", "missing", "skipped", "versions", "article_rows"):
         assert got[name] == want[name], name

@@ -94,6 +94,11 @@ def test_three_workers_one_archiver_match_a_single_process_crawl(tmp_path: Path,
     wait_for(lambda: count(db, "SELECT count(*) FROM crawls") == 2 and drained(client, db), 180, "both jobs",
              *processes)
     assert_same_archive(db, reference)
+    # the state the archiver updated after each commit is the state rebuilt from the archive
+    kept = {key: client.hgetall(key) for key in (keys.KNOWN, keys.MISSING, keys.LAST_RUNS)}
+    with Archive(db, readonly=True) as archive:
+        sync_from_archive(client, archive)
+    assert {key: client.hgetall(key) for key in kept} == kept
     crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
     assert [c["status"] for c in crawls] == ["ok", "ok"], crawls
     assert sum(c["items_new"] for c in crawls) == count(reference, "SELECT count(*) FROM articles")
