@@ -272,3 +272,19 @@ def test_synthetic_site_size():
     last = pages["/kr/siyosat/?page=100"].body.decode()
     assert len(CARD_LINK.findall(last)) == 20 and "pagination__next" not in last
     assert all(urlsplit(link).path in pages for link in CARD_LINK.findall(last))
+
+
+@pytest.mark.parametrize("tashkent_clock", ["04:03", "12:00", "23:59"])
+def test_generic_pages_date_every_article_right_at_any_hour(tashkent_clock: str):
+    """The generic site prints times relative to its clock ("Сегодня в", "Кеча"); in the small hours of a Tashkent
+    day, an article from 4 h 45 min ago was yesterday, and the page must say so (it said "Сегодня" and the crawl
+    test failed between 19:00 and 24:00 UTC)."""
+    from newscrawl.pages.article import extract_page
+    from newscrawl.pages.text import decode_html
+    now = datetime.combine(DEMO_NOW.astimezone(TASHKENT).date(), datetime.strptime(tashkent_clock, "%H:%M").time(),
+                           TASHKENT)
+    pages, expected = generic_site(now)
+    for truth in (e for e in expected if e.status == 200 and e.published_at is not None):
+        page = pages[truth.path]
+        article = extract_page(decode_html(page.body, page.content_type), "http://127.0.0.1:8765" + truth.path, now)
+        assert article.published_at == truth.published_at.isoformat(), (truth.path, truth.published_text)

@@ -116,8 +116,9 @@ def _visible_date(item: _Item, now: datetime) -> str:
         return _long_date(moment, "ru") if item.lang == "ru" else f"{moment:%H:%M / %d.%m.%Y}"
     if form == "hours-ago":
         return f"{round((now - moment).total_seconds() / 3600)} соат олдин"
-    if form == "today-ru":
-        return f"Сегодня в {moment:%H:%M}"
+    if form == "today-ru":  # "-4h45m" falls on the previous Tashkent day in the small hours: say so, as a site would
+        word = "Сегодня" if tashkent_day_offset(moment, now) == 0 else "Вчера"
+        return f"{word} в {moment:%H:%M}"
     return f"{item.words['yesterday']}, {moment:%H:%M}"
 
 
