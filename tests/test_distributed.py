@@ -24,7 +24,7 @@ from newscrawl.demo.site import DEMO_START_PATH, demo_site
 from newscrawl.distributed import keys
 from newscrawl.distributed.state import RedisCrawlState, sync_from_archive
 from newscrawl.state import SqliteCrawlState
-from redis_server import RedisServer
+from redis_server import RedisServer, free_port
 
 PATHS = (DEMO_START_PATH, LATIN_START_PATH)
 SLOW_JOB = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
@@ -286,6 +286,34 @@ def test_commands_refuse_bad_arguments_in_one_line() -> None:
         assert result.returncode == 2, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     _ = redis  # the client library is a dependency of the feature, imported by the helpers
+
+
+def test_commands_given_an_unusable_redis_say_so_in_one_line(tmp_path: Path) -> None:
+    """enqueue, worker and archiver against a Redis that is not there, one that refuses the password and one that
+    wants a password the URL lacks: one line on stderr, exit 2, no traceback, the password never printed, and the
+    archive never touched."""
+    password = "s3cret-Pa55"
+    with RedisServer(tmp_path / "redis", password=password) as server:
+        wrong = f"redis://:wrong-{password}@127.0.0.1:{server.port}/0"
+        cases = {
+            f"redis://:{password}@127.0.0.1:{free_port()}/0": "is unreachable",
+            wrong: "refused the credentials in the URL",
+            f"redis://127.0.0.1:{server.port}/0": "requires a password: none in the URL",
+        }
+        db = tmp_path / "news.db"
+        for url, problem in cases.items():
+            for args in (["enqueue", "siyosat", "--redis", url, "--start-url", "http://127.0.0.1:9/kr/siyosat/"],
+                         ["worker", "--redis", url, "--idle-exit", "1"],
+                         ["archiver", "--db", str(db), "--redis", url, "--idle-exit", "1"]):
+                result = subprocess.run(newscrawl(*args), cwd=ROOT, capture_output=True, text=True, timeout=60)
+                assert result.returncode == 2, (args, result.stdout, result.stderr)
+                lines = result.stderr.strip().splitlines()
+                assert len(lines) == 1, result.stderr
+                assert lines[0].startswith(f"newscrawl {args[0]}: Redis at redis://"), lines
+                assert problem in lines[0], lines
+                assert "Traceback" not in result.stderr and password not in result.stderr + result.stdout, lines
+        assert not db.exists()  # the archiver checks Redis before it touches the archive
+        assert server.client().llen(keys.JOBS) == 0
 
 
 def test_redis_state_looks_up_a_listing_page_in_one_go(tmp_path: Path, site: tuple[DemoServer, Path],

@@ -32,6 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     from newscrawl.distributed.archiver import Archiver, install_signal_handlers
+    from newscrawl.cli.worker import redis_usable
+    redis_usable(args.redis)  # before the archive is touched; at start, one line and exit 2 (systemd's Restart=
+    # tries again); once running, an outage is waited out
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     archiver = Archiver(args.db, args.redis, batch_size=args.batch, claim_idle=args.claim_idle,
                         max_body_chars=args.max_body_chars)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from newscrawl.arguments import max_pages_argument, redis_url_argument, since_argument, start_url_argument
-from newscrawl.cli import checked, setting_values
+from newscrawl.cli import CommandError, checked, setting_values
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -31,15 +31,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from newscrawl.distributed.connection import connect
+    import redis
+
+    from newscrawl.cli.worker import redis_usable
+    from newscrawl.distributed.connection import connect, describe
     from newscrawl.distributed.jobs import enqueue, job_spec
     settings = setting_values(args.set)
     spec = job_spec(args.spider, mode=args.mode, category=args.category, site=args.site, start_url=args.start_url,
                     since=args.since.isoformat() if args.since else None, max_pages=args.max_pages,
                     settings=settings)
+    redis_usable(args.redis)  # unreachable, or a refused password: one line, exit 2; cron mails it
     client = connect(args.redis)
     try:
         job_id, queued = enqueue(client, spec)
+    except redis.RedisError as exc:  # Redis went away between the check and the enqueue
+        raise CommandError(f"Redis at {describe(args.redis)}: the job was not queued ({exc})") from None
     finally:
         client.close()
     print(f"queued job {job_id} ({spec.spider} on {spec.host})" if queued else

@@ -7,7 +7,7 @@ import argparse
 import logging
 
 from newscrawl.arguments import redis_url_argument
-from newscrawl.cli import bounded_int, checked, setting_values
+from newscrawl.cli import CommandError, bounded_int, checked, setting_values
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -34,7 +34,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from newscrawl.distributed.jobs import Worker, install_signal_handlers
     settings = setting_values(args.set)
+    redis_usable(args.redis)  # at start, one line and exit 2 (systemd's Restart= tries again); once running, an
+    # outage is waited out
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     worker = Worker(args.redis, lease_seconds=args.lease_seconds, poll=args.poll, settings=settings)
     install_signal_handlers(worker)
     return worker.run(idle_exit=args.idle_exit, max_jobs=args.max_jobs)
+
+
+def redis_usable(url: str) -> None:
+    """Before a distributed command does anything: Redis unreachable, or refusing the password, is the command's
+    one-line error (exit 2), with the URL shown without its password."""
+    from newscrawl.distributed.connection import RedisRefused, check_reachable
+    try:
+        check_reachable(url)
+    except RedisRefused as exc:
+        raise CommandError(str(exc)) from None

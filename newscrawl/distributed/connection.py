@@ -23,6 +23,34 @@ class RedisUnavailable(RuntimeError):
     """Redis could not be reached for longer than the outage limit."""
 
 
+class RedisRefused(RuntimeError):
+    """Redis cannot be used at all when a command starts: unreachable, or it refused the password. One line, no
+    password in it; the command exits 2 (a running worker or archiver waits out an outage instead)."""
+
+
+def check_reachable(url: str) -> None:
+    """One PING before a command does anything else: RedisRefused with one clear line if Redis cannot be used."""
+    client = redis.Redis.from_url(url, **{**TIMEOUTS, "health_check_interval": 0})
+    try:
+        client.ping()
+    except redis.AuthenticationError as exc:  # a subclass of ConnectionError: first
+        if "@" not in url and "password=" not in url:
+            raise RedisRefused(f"Redis at {describe(url)} requires a password: none in the URL "
+                               "(redis://:PASSWORD@HOST:PORT/DB)") from None
+        raise RedisRefused(f"Redis at {describe(url)} refused the credentials in the URL ({_one_line(exc)})") \
+            from None
+    except redis.ResponseError as exc:  # NOAUTH from an older server, a database number it lacks, ...
+        raise RedisRefused(f"Redis at {describe(url)} refused the connection ({_one_line(exc)})") from None
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        raise RedisRefused(f"Redis at {describe(url)} is unreachable ({_one_line(exc)})") from None
+    finally:
+        client.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, **TIMEOUTS)
 
@@ -33,9 +61,11 @@ def connect_async(url: str) -> redis.asyncio.Redis:
 
 def describe(url: str) -> str:
     """The URL without a password, for messages."""
+    if "password=" in url:  # redis://HOST/0?password=...: the query goes
+        url = url.split("?", 1)[0] + "?***"
     if "@" in url:
         scheme, rest = url.split("://", 1) if "://" in url else ("redis", url)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
     return url
 
 
@@ -94,3 +124,4 @@ async def retrying_async(call: Callable[[], Awaitable[T]], limit: float, what: s
             continue
         backoff.succeeded()
         return result
+
