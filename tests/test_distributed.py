@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -361,21 +362,20 @@ def test_redis_gone_for_longer_than_the_limit_stops_the_crawl_cleanly(tmp_path: 
     assert "reason=crawl stopped early (redis_unavailable)" in output
 
 
-def test_run_keys_expire_from_their_first_write(redis_server: RedisServer) -> None:
-    """A run killed at any moment leaves no frontier key for ever: each write that creates a run's queue or
-    duplicate filter sets its expiry, also when Redis deleted the emptied queue and a push creates it again."""
-    from scrapy import Request, Spider
+def _run_scheduler(redis_server: RedisServer, run: str) -> Any:
+    """A worker crawl's scheduler (RunScheduler, set up as the add-on does) on the real Redis, opened."""
+    from scrapy import Spider
     from scrapy.settings import Settings
     from scrapy.utils.test import get_crawler
 
     from newscrawl import settings as project
     from newscrawl.distributed.addon import Distributed
-    from newscrawl.distributed.scheduler import RUN_KEY_TTL, RunScheduler
+    from newscrawl.distributed.scheduler import RunScheduler
 
     settings = Settings()
     settings.setmodule(project)
     settings.set("NEWSCRAWL_REDIS_URL", redis_server.url)
-    settings.set("NEWSCRAWL_REDIS_RUN", "killed")
+    settings.set("NEWSCRAWL_REDIS_RUN", run)
     Distributed().update_settings(settings)
     crawler = get_crawler(Spider, {name: settings[name] for name in (
         "SCHEDULER_QUEUE_CLASS", "SCHEDULER_QUEUE_KEY", "SCHEDULER_DUPEFILTER_KEY", "DUPEFILTER_CLASS", "REDIS_URL",
@@ -383,6 +383,17 @@ def test_run_keys_expire_from_their_first_write(redis_server: RedisServer) -> No
     spider = Spider.from_crawler(crawler, name="siyosat")
     scheduler = RunScheduler.from_crawler(crawler)
     scheduler.open(spider)
+    return scheduler
+
+
+def test_run_keys_expire_from_their_first_write(redis_server: RedisServer) -> None:
+    """A run killed at any moment leaves no frontier key for ever: each write that creates a run's queue or
+    duplicate filter sets its expiry, also when Redis deleted the emptied queue and a push creates it again."""
+    from scrapy import Request
+
+    from newscrawl.distributed.scheduler import RUN_KEY_TTL
+
+    scheduler = _run_scheduler(redis_server, "killed")
     client = redis_server.client()
     run_keys = [keys.run_requests("killed"), keys.run_dupefilter("killed")]
 
@@ -396,6 +407,47 @@ def test_run_keys_expire_from_their_first_write(redis_server: RedisServer) -> No
     assert scheduler.enqueue_request(Request("http://127.0.0.1:1/b/"))
     assert all(0 < ttl <= RUN_KEY_TTL for ttl in expiries()), expiries()
     assert not scheduler.enqueue_request(Request("http://127.0.0.1:1/a/"))  # still a duplicate filter
+
+
+def test_a_request_whose_push_fails_in_a_redis_outage_is_pushed_not_dropped(redis_server: RedisServer) -> None:
+    """scrapy-redis marks a request seen, then pushes it. Redis goes away between the two (a real stop of the
+    server; the push raises a real ConnectionError) and comes back: the retried enqueue pushes the request instead
+    of finding it 'seen' and dropping it (a lost listing page would cut pagination short)."""
+    import threading
+
+    from scrapy import Request
+
+    from newscrawl import statkeys
+
+    scheduler = _run_scheduler(redis_server, "outage")
+    client = redis_server.client()
+    push = scheduler.queue.push
+    pushes: list[str] = []
+    restarted: list[threading.Timer] = []
+
+    def push_after_redis_went_away(request: Request) -> None:
+        pushes.append(request.url)
+        if len(pushes) == 1:  # the mark is written (and kept: SIGTERM flushes the append-only file)
+            redis_server.stop()
+            restarted.append(threading.Timer(1.5, redis_server.start))
+            restarted[0].start()
+        push(request)
+    scheduler.queue.push = push_after_redis_went_away
+    listing = Request("http://127.0.0.1:1/kr/siyosat/?page=2")
+    try:
+        assert scheduler.enqueue_request(listing)
+    finally:
+        for timer in restarted:
+            timer.join()
+    assert len(pushes) >= 2, pushes  # the first push failed against the stopped server, a retry pushed
+    assert scheduler.stats.get_value(statkeys.REDIS_OUTAGES) == 1
+    assert client.scard(keys.run_dupefilter("outage")) == 1  # the mark from before the outage
+    popped = scheduler.next_request()
+    assert popped is not None and popped.url == listing.url
+    assert scheduler.next_request() is None  # pushed once: only the attempt that reached Redis
+    attempts = len(pushes)
+    assert not scheduler.enqueue_request(Request(listing.url))  # without an outage, still a duplicate filter
+    assert len(pushes) == attempts
 
 
 def test_worker_pauses_while_the_archiver_backlog_is_over_the_limit(tmp_path: Path, site: tuple[DemoServer, Path],

@@ -75,13 +75,33 @@ class RunScheduler(Scheduler):
             stop(statkeys.REDIS_UNAVAILABLE_REASON)
 
     def enqueue_request(self, request: Any) -> bool:
-        # must not lose the request: wait (blocking) until Redis takes it, or give the crawl up
+        """scrapy-redis's enqueue (mark the request seen, then push it), with each step retried on its own while
+        Redis is unreachable: retrying both as one step dropped the request when the mark had been written and the
+        push failed (the retry found it 'seen'). A mark whose attempt failed may have been written before the
+        connection broke, so after any failed attempt the request is pushed whatever the filter answers: a request
+        fetched twice is harmless (the archive's upsert is idempotent), a lost listing page cuts the crawl short.
+        Must not lose the request: waits (blocking) until Redis takes it, or gives the crawl up."""
         try:
-            return bool(retrying(lambda: super(RunScheduler, self).enqueue_request(request), self.outage,
-                                 "scheduling a request", self._count_outage))
+            if not request.dont_filter:
+                failed: list[BaseException] = []
+
+                def mark() -> bool:
+                    try:
+                        return bool(self.df.request_seen(request))
+                    except REDIS_ERRORS as exc:
+                        failed.append(exc)
+                        raise
+                seen = retrying(mark, self.outage, "scheduling a request", self._count_outage)
+                if seen and not failed:
+                    self.df.log(request, self.spider)
+                    return False
+            if self.stats:
+                self.stats.inc_value("scheduler/enqueued/redis")
+            retrying(lambda: self.queue.push(request), self.outage, "scheduling a request", self._count_outage)
         except RedisUnavailable as exc:
             self._give_up(exc)
             return False
+        return True
 
     def next_request(self) -> Any:
         try:
