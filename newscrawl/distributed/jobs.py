@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -66,15 +67,40 @@ for i = #ids, 1, -1 do
 end
 return false
 """
-RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
+OURS = """
+local function ours()
+  local holder = redis.call('GET', KEYS[1])
+  if holder then return holder == ARGV[1] end
+  -- expired (the worker stalled, or Redis was down past it) but no other worker has taken the job since
+  return redis.call('HGET', KEYS[2], ARGV[3]) == KEYS[1] and redis.call('HGET', KEYS[3], 'run') == ARGV[4]
+end
 """
-RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-redis.call('HDEL', KEYS[2], ARGV[2])
+"""Fencing: is the job still this worker's run? KEYS: lease, running jobs, job; ARGV: holder, _, job id, run. The
+lease holder names the worker and the job, the job record names the run: once another worker has taken the job
+(its lease, or a new run in the record), the old run is fenced off for good."""
+RENEW = OURS + """
+if not ours() then return 0 end
+return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 or 0
+"""
+FINISH_JOB = OURS + """
+if not ours() then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HDEL', KEYS[2], ARGV[3])
+if ARGV[5] == '1' then
+  redis.call('HSET', KEYS[3], 'state', 'queued', 'run', '')
+  redis.call('RPUSH', KEYS[4], ARGV[3])
+else
+  redis.call('HSET', KEYS[3], 'state', 'done', 'exit_code', ARGV[6])
+  redis.call('EXPIRE', KEYS[3], ARGV[7])
+end
 return 1
 """
+"""Release the lease and record the job's end (queued again, or done) only while the job is still this run's."""
+FENCED_FINISH = OURS + """
+if not ours() then return 0 end
+return redis.call('XADD', KEYS[4], '*', unpack(ARGV, 5))
+"""
+"""A finish message for the run, sent by the worker for its crawl, only while the job is still this run's."""
 RECLAIM = f"""
 local running = redis.call('HGETALL', KEYS[1])
 local reclaimed = {{}}
@@ -168,7 +194,8 @@ class Worker:
         self.client = connect(url)
         self.take_script = self.client.register_script(TAKE)
         self.renew_script = self.client.register_script(RENEW)
-        self.release_script = self.client.register_script(RELEASE)
+        self.finish_script = self.client.register_script(FINISH_JOB)
+        self.fenced_finish_script = self.client.register_script(FENCED_FINISH)
         self.reclaim_script = self.client.register_script(RECLAIM)
         self.stopping = False
         self.proc: subprocess.Popen[bytes] | None = None
@@ -220,13 +247,17 @@ class Worker:
         spec = JobSpec(spec_data["spider"], spec_data["args"], {**spec_data["settings"], **self.settings})
         lease_key, holder = keys.lease(record["host"]), f"{self.worker_id} {job_id}"
         if record.get("run"):
-            self._killed(record["run"], f"worker {record.get('worker', '?')} died mid-crawl (lease expired); job "
-                                        f"{job_id} reclaimed by {self.worker_id}")
+            self._killed(record["run"], f"worker {record.get('worker', '?')} stopped renewing its lease mid-crawl "
+                                        f"(died, or stalled past --lease-seconds); job {job_id} reclaimed by "
+                                        f"{self.worker_id}")
         run = uuid.uuid4().hex
         self._redis(lambda: self.client.hset(keys.job(job_id), "run", run), "recording the run")
         logger.info("Job %s (attempt %s): %s on %s, run %s", job_id, record.get("attempts"), spec.spider,
                     record["host"], run)
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
+        fence_keys = [lease_key, keys.RUNNING, keys.job(job_id)]
+        fence_args: list[Any] = [holder, self.lease_ms, job_id, run]
+        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings",
+               keys.LEASE_ENV: json.dumps([lease_key, holder])}  # the crawl's writes are fenced by the lease
         self.proc = subprocess.Popen(spec.command(self.url, run), env=env, preexec_fn=_die_with_parent)
         lost = False
         while self.proc.poll() is None:
@@ -234,37 +265,39 @@ class Worker:
                 self.proc.wait(timeout=self.lease_ms / 3000)
             except subprocess.TimeoutExpired:
                 try:
-                    renewed = self.renew_script(keys=[lease_key], args=[holder, self.lease_ms])
+                    renewed = self.renew_script(keys=fence_keys, args=fence_args)
                 except (redis.ConnectionError, redis.TimeoutError):
                     continue  # Redis is down for everyone: the crawl waits it out, the lease is renewed after
                 if not renewed and not lost:
                     lost = True
-                    logger.error("Job %s: lease of %s lost (held by another worker now): stopping the crawl",
-                                 job_id, record["host"])
+                    logger.error("Job %s: lease of %s lost (another worker took the job: this one stalled past "
+                                 "the lease): stopping the crawl", job_id, record["host"])
                     self.proc.send_signal(signal.SIGTERM)
         code = self.proc.returncode
         self.proc = None
         logger.info("Job %s: crawl exited with %s", job_id, code)
+
+        def fenced_finish(values: dict[str, Any]) -> bool:
+            fields = encode_control(FINISH, run, {**values, "finished_at": utc_now()})
+            args: list[Any] = [*fence_args, *itertools.chain.from_iterable(fields.items())]
+            return bool(self._redis(lambda: self.fenced_finish_script(keys=[*fence_keys, keys.STREAM], args=args),
+                                    "reporting the run's exit"))
         requeue = False
-        if code > 0:  # its own finish message normally came first (then the archiver ignores this one); a crawl
-            # that could not send it (Redis gone past the outage limit) still gets its crawls row closed
-            self._redis(lambda: self.client.xadd(keys.STREAM, encode_control(FINISH, run, {  # type: ignore[arg-type]
-                "status": "failed", "exit_code": code, "reason": f"crawl exited with {code} without reporting its "
-                "verdict", "finished_at": utc_now(), "fallback": True})), "reporting the run's exit")
-        if code < 0 and not self.stopping:  # the crawl process was killed: report it, run the job again
-            self._killed(run, f"crawl process killed by signal {-code}; job {job_id} queued again")
+        if not lost and code > 0:  # its own finish message normally came first (then the archiver ignores this
+            # one); a crawl that could not send it (Redis gone past the outage limit) still gets its row closed
+            lost = not fenced_finish({"status": "failed", "exit_code": code, "reason": f"crawl exited with {code} "
+                                      "without reporting its verdict", "fallback": True})
+        if not lost and code < 0 and not self.stopping:  # the crawl process was killed: report it, run the job again
+            lost = not fenced_finish({"status": "killed", "exit_code": 1,
+                                      "reason": f"crawl process killed by signal {-code}; job {job_id} queued again"})
             requeue = int(record.get("attempts") or 1) < MAX_ATTEMPTS
         requeue = requeue or (self.stopping and not lost)
-
-        def finish() -> None:
-            self.release_script(keys=[lease_key, keys.RUNNING], args=[holder, job_id])
-            if requeue:
-                self.client.hset(keys.job(job_id), mapping={"state": "queued", "run": ""})
-                self.client.rpush(keys.JOBS, job_id)
-            else:
-                self.client.hset(keys.job(job_id), mapping={"state": "done", "exit_code": str(code)})
-                self.client.expire(keys.job(job_id), DONE_JOB_TTL)
-        self._redis(finish, "releasing the job")
+        if lost or not self._redis(lambda: self.finish_script(
+                keys=[*fence_keys, keys.JOBS],
+                args=[*fence_args, "1" if requeue else "0", str(code), DONE_JOB_TTL]), "releasing the job"):
+            # fenced off: the job, its lease and this run's crawls row are the other worker's now; nothing written
+            logger.error("Job %s: another worker took it over while this one stalled; this run (%s) writes no "
+                         "state: its crawls row was closed by the worker that reclaimed the job", job_id, run)
         return code
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 PREFIX = "newscrawl:"
 STREAM = PREFIX + "items"
 """Stream of worker messages (start, article, not_modified, missing, skipped, finish); entries are deleted once
@@ -51,3 +54,18 @@ def lease(host: str) -> str:
 
 def last_run_field(spider: str, start_url: str | None) -> str:
     return f"{spider}\t{start_url or ''}"
+
+
+LEASE_ENV = "NEWSCRAWL_LEASE"
+"""Environment variable the worker sets for its crawl: JSON [lease key, holder]. The crawl writes to the stream only
+while the lease is still that holder's (fencing): a worker that stalled past its lease and lost the job to another
+worker cannot add items or a finish to the run the other worker has closed."""
+
+
+def crawl_lease() -> tuple[str, str] | None:
+    """The lease this crawl runs under ([key, holder] from the worker), or None for a crawl no worker started."""
+    value = os.environ.get(LEASE_ENV)
+    if not value:
+        return None
+    key, holder = json.loads(value)
+    return str(key), str(holder)

@@ -23,12 +23,23 @@ from newscrawl.items import Article
 logger = logging.getLogger(__name__)
 BACKLOG_POLL_SECONDS = 0.2
 ADD_WITHIN_BACKLOG = """
+if KEYS[2] and redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 local length = redis.call('XLEN', KEYS[1])
 if length >= tonumber(ARGV[1]) then return length end
-return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
 """
 """XADD only while the stream is under the limit, else its length: checked and added in one step, so items in
-progress together cannot all pass one check (they overshot the limit by their number), in one round trip."""
+progress together cannot all pass one check (they overshot the limit by their number), in one round trip.
+With a lease (KEYS[2], ARGV[2] its holder: a crawl a worker started), -1 once the lease is no longer this crawl's:
+fenced off, nothing added."""
+LEASE_LOST = -1
+LEASE_LOST_REASON = "lease_lost"
+LEASE_LOST_STAT = "newscrawl/lease_lost"
+"""Items refused because the lease was lost (a stat of the crawl's log; no crawls row is this run's to write)."""
+
+
+class LeaseLost(RuntimeError):
+    """This crawl's worker lost the site's lease to another worker: the run is not this crawl's any more."""
 
 
 class StreamPipeline:
@@ -41,6 +52,7 @@ class StreamPipeline:
         self.backlog = settings.getint("NEWSCRAWL_REDIS_BACKLOG")
         self.outage = settings.getfloat("NEWSCRAWL_REDIS_OUTAGE_SECONDS")
         self.store_raw = settings.getbool("NEWSCRAWL_STORE_RAW")
+        self.lease = keys.crawl_lease()
         self.client: Any = None
         self.add: Any = None
 
@@ -63,6 +75,14 @@ class StreamPipeline:
         fields = encode_item(item, self.run, self.store_raw)
         try:
             await self._add_within_backlog(fields)
+        except LeaseLost:
+            stop = getattr(self.crawler.spider, "stop_crawl", None)
+            if stop is not None and not self.stats.get_value(LEASE_LOST_STAT):
+                logger.error("The site's lease is held by another worker now (this one stalled past it): stopping "
+                             "the crawl; its items and finish are refused, the run is the other worker's to close")
+                stop(LEASE_LOST_REASON)
+            self.stats.inc_value(LEASE_LOST_STAT)
+            raise DropItem(f"not queued (lease lost): {getattr(item, 'url', '?')}", log_level="INFO") from None
         except RedisUnavailable as exc:
             count_error(self.stats, REDIS_UNAVAILABLE, item=True)
             stop = getattr(self.crawler.spider, "stop_crawl", None)
@@ -79,15 +99,18 @@ class StreamPipeline:
     async def _add_within_backlog(self, fields: dict[str, bytes]) -> None:
         """Add the entry once the archiver's backlog is under the limit; give up (RedisUnavailable) only when it has
         not shrunk for NEWSCRAWL_REDIS_OUTAGE_SECONDS (no archiver running)."""
-        args = [self.backlog, *chain.from_iterable(fields.items())]
+        lease_keys, holder = ([keys.STREAM, self.lease[0]], self.lease[1]) if self.lease else ([keys.STREAM], "")
+        args = [self.backlog, holder, *chain.from_iterable(fields.items())]
         waited = False
         progress = time.monotonic()
         smallest: int | None = None
         while True:
-            answer = await retrying_async(lambda: self.add(keys=[keys.STREAM], args=args), self.outage,
+            answer = await retrying_async(lambda: self.add(keys=lease_keys, args=args), self.outage,
                                           "queueing an item", self._count_outage)
             if not isinstance(answer, int):  # the entry's id: added
                 return
+            if answer == LEASE_LOST:
+                raise LeaseLost(holder)
             length = answer
             if not waited:
                 waited = True

@@ -5,6 +5,7 @@ one) on the item stream, so the archiver sees them in order; it never opens the 
 from __future__ import annotations
 
 import logging
+from itertools import chain
 from typing import Any
 
 from newscrawl import statkeys
@@ -12,9 +13,14 @@ from newscrawl.archive import utc_now
 from newscrawl.distributed import keys
 from newscrawl.distributed.connection import connect, retrying
 from newscrawl.distributed.messages import FINISH, START, encode_control
+from newscrawl.distributed.pipeline import LEASE_LOST_REASON
 from newscrawl.extensions import CrawlReport
 
 logger = logging.getLogger("newscrawl.report")
+FENCED_ADD = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+"""
 
 
 class RedisCrawlReport(CrawlReport):
@@ -24,15 +30,35 @@ class RedisCrawlReport(CrawlReport):
         self.run = settings.get("NEWSCRAWL_REDIS_RUN")
         self.outage = settings.getfloat("NEWSCRAWL_REDIS_OUTAGE_SECONDS")
         self.client = connect(settings.get("NEWSCRAWL_REDIS_URL"))
+        self.lease = keys.crawl_lease()
+        self.fenced_add = self.client.register_script(FENCED_ADD)
 
-    def _send_run_message(self, kind: str, data: dict[str, Any]) -> None:
-        retrying(lambda: self.client.xadd(keys.STREAM, encode_control(kind, self.run, data)),  # type: ignore[arg-type]
-                 self.outage, f"sending the run's {kind} message")
+    def _send_run_message(self, kind: str, data: dict[str, Any]) -> bool:
+        """Add the run's start or finish to the stream; under a worker's lease only while it is still this crawl's
+        (fencing): False when the lease was lost, and nothing was sent."""
+        fields = encode_control(kind, self.run, data)
+        if self.lease is None:
+            retrying(lambda: self.client.xadd(keys.STREAM, fields),  # type: ignore[arg-type]
+                     self.outage, f"sending the run's {kind} message")
+            return True
+        lease_key, holder = self.lease
+        args: list[Any] = [holder, *chain.from_iterable(fields.items())]
+        sent = retrying(lambda: self.fenced_add(keys=[keys.STREAM, lease_key], args=args), self.outage,
+                        f"sending the run's {kind} message")
+        if sent == 0:
+            logger.error("Run %s: the site's lease is held by another worker now (this one stalled past it): its "
+                         "%s message is not sent; the run is the other worker's to close", self.run, kind)
+            return False
+        return True
 
     def spider_opened(self, spider: Any) -> None:
         profile = getattr(spider, "profile", None)
-        self._send_run_message(START, {"spider": spider.name, "site": profile.name if profile else None,
-                           "start_url": getattr(spider, "start_url", None), "started_at": utc_now()})
+        if not self._send_run_message(START, {"spider": spider.name, "site": profile.name if profile else None,
+                                              "start_url": getattr(spider, "start_url", None),
+                                              "started_at": utc_now()}):
+            stop = getattr(spider, "stop_crawl", None)
+            if stop is not None:
+                stop(LEASE_LOST_REASON)
         self.stats.set_value(statkeys.CRAWL_ID, self.run)
         logger.info("Distributed worker: run %s, items go to the archiver through Redis", self.run)
 
@@ -43,7 +69,8 @@ class RedisCrawlReport(CrawlReport):
         if outages:  # waited out, so not a failure; but the crawls row tells of it, as of any other disturbance
             note = f"Redis unavailable during the run, waited out ({outages} calls retried)"
             message["reason"] = "; ".join(filter(None, [values.get("reason"), note]))
-        self._send_run_message(FINISH, message)
+        if not self._send_run_message(FINISH, message):
+            return
         logger.info("Distributed worker: %s items queued for the archiver (run %s)",
                     self._count(statkeys.ITEMS_QUEUED), self.run)
 
