@@ -80,6 +80,15 @@ def enqueue(url: str, start_url: str, *extra: str) -> subprocess.CompletedProces
     return result
 
 
+def enqueue_category(url: str, site: str, category: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """A job for the category spider (`scrapy crawl category -a site=SITE -a category=SLUG`), every listing page."""
+    result = subprocess.run(newscrawl("enqueue", "category", "--redis", url, "--site", site, "--category", category,
+                                      "--mode", "full", *FAST_JOB, *extra),
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, *watch: Process) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

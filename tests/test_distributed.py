@@ -5,6 +5,7 @@ result compared field by field with a single-process crawl of the same site (doc
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import redis
 
 from conftest import LATIN_START_PATH, ROOT, run_crawl
 from distributed_parts import FAST_JOB, Process, archiver, assert_same_archive, count, drained, enqueue, \
-    integrity, newscrawl, rows, wait_for, worker
+    enqueue_category, integrity, newscrawl, rows, wait_for, worker
 from newscrawl.archive import Archive
 from newscrawl.demo.server import DemoServer
 from newscrawl.demo.site import DEMO_START_PATH, demo_site
@@ -118,6 +119,37 @@ def test_three_workers_one_archiver_match_a_single_process_crawl(tmp_path: Path,
         assert process.stop() == 0, process.output()[-2000:]
     # the finished runs left no frontier behind
     assert not client.keys(f"{keys.PREFIX}run:*")
+
+
+def test_category_spider_as_a_distributed_worker_matches_a_single_process_crawl(
+        tmp_path: Path, site: tuple[DemoServer, Path], redis_server: RedisServer, processes: list[Process]) -> None:
+    """The category spider (`scrapy crawl category -a site=PROFILE -a category=SLUG`) run by a worker from a job
+    `newscrawl enqueue category` queued, stored by the archiver: the same archive as a single-process crawl of that
+    category."""
+    server, _ = site
+    profile = tmp_path / "demo-here.toml"  # the demo profile, with base_url pointing at the demo site served here
+    text = (ROOT / "newscrawl" / "sites" / "demo.toml").read_text()
+    profile.write_text(text.replace('name = "demo"', f'name = "demo-here"\nbase_url = "{server.url}/"', 1))
+    reference = tmp_path / "reference.db"
+    result = run_crawl(reference, "-a", f"site={profile}", "-a", "category=siyosat", "-a", "max_pages=0",
+                       spider="category")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert count(reference, "SELECT count(*) FROM articles") > 10
+    db = tmp_path / "news.db"
+    url = redis_server.url
+    client = redis_server.client()
+    queued = enqueue_category(url, str(profile), "siyosat")
+    assert "(category on 127.0.0.1)" in queued.stdout, queued.stdout  # the profile's host: one lease per site
+    processes.append(archiver(db, url, tmp_path / "archiver.log"))
+    processes.append(worker(url, tmp_path / "worker.log", "--lease-seconds", "5"))
+    wait_for(lambda: count(db, "SELECT count(*) FROM crawls") == 1 and drained(client, db), 180, "the category job",
+             *processes)
+    assert_same_archive(db, reference)
+    crawls = rows(db, "SELECT spider, site, start_url, status, exit_code, items_new FROM crawls")
+    want = rows(reference, "SELECT spider, site, start_url, status, exit_code, items_new FROM crawls")
+    assert crawls == want and crawls[0]["spider"] == "category" and crawls[0]["status"] == "ok", (crawls, want)
+    for process in processes:
+        assert process.stop() == 0, process.output()[-2000:]
 
 
 def test_redis_state_answers_like_the_archive(tmp_path: Path, site: tuple[DemoServer, Path],
@@ -225,7 +257,7 @@ def test_worker_killed_mid_crawl_job_is_reclaimed(tmp_path: Path, site: tuple[De
     assert_same_archive(db, reference)
     crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
     assert [(c["status"], c["exit_code"]) for c in crawls] == [("killed", 1), ("ok", 0), ("ok", 0)], crawls
-    assert "died mid-crawl" in crawls[0]["reason"]
+    assert "stopped renewing its lease mid-crawl" in crawls[0]["reason"]
 
 
 def test_redis_restart_workers_back_off_and_resume(tmp_path: Path, site: tuple[DemoServer, Path],
@@ -278,6 +310,54 @@ def test_same_site_given_to_two_workers_runs_once_at_a_time(tmp_path: Path, site
     assert sum(c["items_new"] for c in crawls) == count(reference, "SELECT count(*) FROM articles")
     assert_same_archive(db, reference)
     assert integrity(db) == "ok"
+
+
+def test_one_job_reaching_two_workers_the_stalled_one_is_fenced_off(tmp_path: Path, site: tuple[DemoServer, Path],
+                                                                    redis_server: RedisServer,
+                                                                    processes: list[Process]) -> None:
+    """The same job id in two workers: worker A stalls (SIGSTOP, with its crawl) past its lease, worker B reclaims
+    the job and runs it, then A resumes. A notices it lost the lease (the lease holder and the job's run are the
+    fencing token), stops its crawl and writes nothing: no finish, no job state, no release of B's lease. The
+    archive ends as an undisturbed run's; the crawls table tells of A's run."""
+    import signal
+    import time
+
+    server, reference = site
+    db = tmp_path / "news.db"
+    url = redis_server.url
+    client = redis_server.client()
+    processes.append(archiver(db, url, tmp_path / "archiver.log"))
+    queued = enqueue(url, server.url + PATHS[0], *SLOW_JOB).stdout.split()[2]
+    enqueue(url, server.url + PATHS[1])
+    stalled = worker(url, tmp_path / "stalled.log", "--lease-seconds", "3")
+    processes.append(stalled)
+    wait_for(lambda: count(db, "SELECT count(*) FROM articles") >= 3, 120, "the first articles", stalled)
+    os.killpg(stalled.pid, signal.SIGSTOP)  # the worker and its crawl
+    try:
+        other = worker(url, tmp_path / "other.log", "--lease-seconds", "3")
+        processes.append(other)
+        wait_for(lambda: count(db, "SELECT count(*) FROM crawls WHERE status = 'killed'") == 1 and
+                 count(db, "SELECT count(*) FROM crawls WHERE status = 'running'") == 1, 60, "the reclaim", other)
+        time.sleep(1)
+    finally:
+        os.killpg(stalled.pid, signal.SIGCONT)
+    wait_for(lambda: "another worker took it over" in stalled.output(), 30, "the stalled worker to notice", stalled)
+    # it left the job to the other worker: still running there, its lease and reclaim entry untouched
+    job = {k.decode(): v.decode() for k, v in client.hgetall(keys.job(queued)).items()}
+    assert job["state"] == "running" and job["worker"] in other.output(), job
+    assert client.hget(keys.RUNNING, queued) is not None
+    assert other.proc.poll() is None
+    wait_for(lambda: count(db, "SELECT count(*) FROM crawls WHERE status = 'ok'") == 2 and drained(client, db),
+             240, "both jobs", stalled, other)
+    assert_same_archive(db, reference)  # no duplicate rows, integrity_check ok
+    crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
+    assert [(c["status"], c["exit_code"]) for c in crawls] == [("killed", 1), ("ok", 0), ("ok", 0)], crawls
+    assert "stopped renewing its lease mid-crawl (died, or stalled past --lease-seconds)" in crawls[0]["reason"]
+    assert f"job {queued} reclaimed by" in crawls[0]["reason"], crawls[0]
+    assert crawls[1]["reason"] is None, crawls[1]
+    assert "lease of 127.0.0.1 lost" in stalled.output() or "is not sent" in stalled.output()
+    for process in (stalled, other):
+        assert process.stop() == 0, process.output()[-3000:]
 
 
 def test_commands_refuse_bad_arguments_in_one_line() -> None:
