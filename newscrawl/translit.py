@@ -164,6 +164,10 @@ def detect_script(text: str, threshold: float = 0.2) -> str | None:
     return "cyrl" if cyrillic > latin else "latn"
 
 
+FOLD_CACHE = 16384
+"""Distinct words whose fold() is remembered (least recently used dropped first): running text repeats its common
+words, while titles bring words never seen again, so a bigger cache only holds memory in the archive writer
+(65,536 entries held ~10 MB once a crawl of ~65,000 articles had filled it, for no measurable speed)."""
 FOLD_TABLE = str.maketrans({**{a: None for a in APOSTROPHE_SET}, "x": "h"})
 WHITESPACE_RE = re.compile(r"(\s+)")
 
@@ -179,7 +183,7 @@ def fold(text: str) -> str:
     return "".join(pieces)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=FOLD_CACHE)
 def _fold_token(token: str) -> str:
     """fold() of one whitespace-free token; cached, since running text repeats its words."""
     folded = to_latin(token.lower()).lower().translate(FOLD_TABLE)

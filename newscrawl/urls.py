@@ -18,9 +18,10 @@ TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "yclid", "dclid", "msclkid",
 TRACKING_PREFIXES = ("utm_",)
 """Every utm_* parameter (utm_source, utm_medium, ... and the non-standard ones sites invent)."""
 DEFAULT_PORTS = {"http": 80, "https": 443}
-CACHED_URLS = 8192
+CACHED_URLS = 2048
 """A page's links repeat (listing cards, related blocks, the generic card search walking up the tree):
-remembering recent answers makes canonicalisation cost nothing measurable per page."""
+remembering recent answers makes canonicalisation cost nothing measurable per page. A page has a few hundred
+links at most; three caches of 8,192 held ~6 MB more in each crawl process once a long crawl had filled them."""
 WEB_SCHEMES = ("http", "https")
 
 
