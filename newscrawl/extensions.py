@@ -190,6 +190,10 @@ class CrawlReport:
             with Archive(self.db_path) as archive:
                 archive.finish_crawl(self.crawl_id, values)
 
+    def destination(self) -> str:
+        """Where this run's items went, for the summary line (a distributed worker names its Redis stream)."""
+        return f"db={self.db_path}"
+
     def _is_article(self, request: Any) -> bool:
         spider = self.crawler.spider
         return request.callback is not None and request.callback == getattr(spider, "parse_article", None)
@@ -337,7 +341,7 @@ class CrawlReport:
         summary = (f"{SUMMARY_PREFIX}status={status} new={values['items_new']} updated={values['items_updated']} "
                    f"unchanged={values['items_unchanged']} not_modified={values['not_modified']} "
                    f"dropped={values['items_dropped']} errors={values['errors']} duration={duration:.1f}s "
-                   f"db={self.db_path}" + (f" worker_restarts={restarts}" if restarts else "")
+                   f"{self.destination()}" + (f" worker_restarts={restarts}" if restarts else "")
                    + (f" reason={why}" if why else ""))
         # One line per run, at INFO for a run that went well and at ERROR for one that did not: at
         # LOG_LEVEL=WARNING (or ERROR) an ok run is silent and only a failed one is logged, as cron mail wants.

@@ -31,6 +31,7 @@ from redis_server import RedisServer, free_port
 PATHS = (DEMO_START_PATH, LATIN_START_PATH)
 SLOW_JOB = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
 """A crawl slow enough (~15 s) that a test can act on it while it runs."""
+PASSWORD = "s3cret-Pa55"
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoServer,
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def redis_with_password(tmp_path: Path) -> Iterator[RedisServer]:
+    """requirepass, as docs/distributed.md tells production to set it."""
+    with RedisServer(tmp_path / "redis", password=PASSWORD) as server:
         yield server
 
 
@@ -122,10 +130,13 @@ def test_three_workers_one_archiver_match_a_single_process_crawl(tmp_path: Path,
 
 
 def test_category_spider_as_a_distributed_worker_matches_a_single_process_crawl(
-        tmp_path: Path, site: tuple[DemoServer, Path], redis_server: RedisServer, processes: list[Process]) -> None:
+        tmp_path: Path, site: tuple[DemoServer, Path], redis_with_password: RedisServer,
+        processes: list[Process]) -> None:
     """The category spider (`scrapy crawl category -a site=PROFILE -a category=SLUG`) run by a worker from a job
     `newscrawl enqueue category` queued, stored by the archiver: the same archive as a single-process crawl of that
-    category."""
+    category. Redis wants a password: the crawl's summary line names the stream its items went to, with the URL
+    shown without the password (not NEWSCRAWL_DB, which a worker never opens)."""
+    redis_server = redis_with_password
     server, _ = site
     profile = tmp_path / "demo-here.toml"  # the demo profile, with base_url pointing at the demo site served here
     text = (ROOT / "newscrawl" / "sites" / "demo.toml").read_text()
@@ -148,6 +159,11 @@ def test_category_spider_as_a_distributed_worker_matches_a_single_process_crawl(
     crawls = rows(db, "SELECT spider, site, start_url, status, exit_code, items_new FROM crawls")
     want = rows(reference, "SELECT spider, site, start_url, status, exit_code, items_new FROM crawls")
     assert crawls == want and crawls[0]["spider"] == "category" and crawls[0]["status"] == "ok", (crawls, want)
+    summary = [line for line in processes[1].output().splitlines() if "newscrawl summary: " in line]
+    assert len(summary) == 1, processes[1].output()[-3000:]
+    assert "newscrawl summary: status=ok " in summary[0], summary
+    assert f" redis=redis://***@127.0.0.1:{redis_server.port}/0 stream={keys.STREAM}" in summary[0], summary
+    assert " db=" not in summary[0] and PASSWORD not in summary[0], summary
     for process in processes:
         assert process.stop() == 0, process.output()[-2000:]
 

@@ -11,7 +11,7 @@ from typing import Any
 from newscrawl import statkeys
 from newscrawl.archive import utc_now
 from newscrawl.distributed import keys
-from newscrawl.distributed.connection import connect, retrying
+from newscrawl.distributed.connection import connect, describe, retrying
 from newscrawl.distributed.messages import FINISH, START, encode_control
 from newscrawl.distributed.pipeline import LEASE_LOST_REASON
 from newscrawl.extensions import CrawlReport
@@ -29,7 +29,8 @@ class RedisCrawlReport(CrawlReport):
         settings = crawler.settings
         self.run = settings.get("NEWSCRAWL_REDIS_RUN")
         self.outage = settings.getfloat("NEWSCRAWL_REDIS_OUTAGE_SECONDS")
-        self.client = connect(settings.get("NEWSCRAWL_REDIS_URL"))
+        self.url = settings.get("NEWSCRAWL_REDIS_URL")
+        self.client = connect(self.url)
         self.lease = keys.crawl_lease()
         self.fenced_add = self.client.register_script(FENCED_ADD)
 
@@ -73,6 +74,10 @@ class RedisCrawlReport(CrawlReport):
             return
         logger.info("Distributed worker: %s items queued for the archiver (run %s)",
                     self._count(statkeys.ITEMS_QUEUED), self.run)
+
+    def destination(self) -> str:
+        """The summary names the stream the items went to (the worker never opens NEWSCRAWL_DB), no password."""
+        return f"redis={describe(self.url)} stream={keys.STREAM}"
 
     def _stored(self) -> int:
         """For the verdict: items handed to the archiver (whether they were new is decided there)."""
