@@ -303,6 +303,110 @@ def test_redis_restart_workers_back_off_and_resume(tmp_path: Path, site: tuple[D
     assert "Redis unavailable during the run, waited out" in (crawls[0]["reason"] or ""), crawls
 
 
+def _stop_in_time(process: Process, limit: float) -> int:
+    """SIGTERM, as `systemctl stop` sends it; the exit status, which must come within `limit` seconds."""
+    import signal
+    import time
+
+    started = time.monotonic()
+    process.proc.send_signal(signal.SIGTERM)
+    try:
+        code = process.proc.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{process.log.name} ignored SIGTERM for {limit}s:\n{process.output()[-3000:]}") from None
+    assert time.monotonic() - started < limit
+    return code
+
+
+def test_worker_stopped_during_a_redis_outage_exits_at_once_and_leaves_its_job_to_be_reclaimed(
+        tmp_path: Path, site: tuple[DemoServer, Path], redis_server: RedisServer, processes: list[Process]) -> None:
+    """SIGTERM while Redis is down: a worker does not wait for Redis to come back (systemctl stop would hang). The
+    one running a job kills its crawl (which could neither queue its items nor report) after a short grace and
+    exits 0, leaving the job, its lease and its run in Redis: once the lease has expired the job is reclaimed, as a
+    killed worker's is. An idle worker (waiting for a job) exits 0 at once."""
+    import time
+
+    from newscrawl.distributed.jobs import STOP_GRACE_SECONDS, Worker
+
+    server, _ = site
+    url = redis_server.url
+    client = redis_server.client()
+    job_id = enqueue(url, server.url + PATHS[0], *SLOW_JOB).stdout.split()[2]
+    busy = worker(url, tmp_path / "busy.log", "--lease-seconds", "3")
+    processes.append(busy)
+    wait_for(lambda: client.xlen(keys.STREAM) >= 3, 120, "the crawl's first items", busy)
+    idle = worker(url, tmp_path / "idle.log", "--lease-seconds", "3")  # no job is free: it polls for one
+    processes.append(idle)
+    wait_for(lambda: "waiting for jobs" in idle.output(), 60, "the idle worker", idle)
+    run = client.hget(keys.job(job_id), "run")
+    assert run, client.hgetall(keys.job(job_id))
+    redis_server.stop()
+    wait_for(lambda: "Redis unavailable" in idle.output() and "Redis unavailable" in busy.output(), 30,
+             "both workers to notice the outage", busy, idle)
+    assert _stop_in_time(idle, 5) == 0, idle.output()[-3000:]
+    assert "SIGTERM while Redis was unavailable (" in idle.output() and "it held no job" in idle.output()
+    assert _stop_in_time(busy, STOP_GRACE_SECONDS + 7) == 0, busy.output()[-3000:]
+    output = busy.output()
+    assert f"Job {job_id}: SIGTERM while Redis is unavailable: the crawl cannot queue its items or report, " \
+           "killing it" in output, output[-3000:]
+    assert f"job {job_id} is left to be reclaimed by another worker once its lease expires" in output, output[-3000:]
+    # Redis back: the job is still the stopped worker's run, and is reclaimed once its lease has expired
+    redis_server.start()
+    job = {k.decode(): v.decode() for k, v in client.hgetall(keys.job(job_id)).items()}
+    assert job["state"] == "running" and job["run"] == run.decode(), job
+    assert client.hget(keys.RUNNING, job_id) is not None
+    time.sleep(max(0.0, client.pttl(keys.lease("127.0.0.1")) / 1000))
+    reclaiming = Worker(url)
+    try:
+        assert reclaiming.reclaim() == [job_id]
+    finally:
+        reclaiming.client.close()
+    assert client.lindex(keys.JOBS, -1) == job_id.encode()  # at the head of the queue, for the next idle worker
+
+
+def test_archiver_stopped_during_a_redis_outage_exits_at_once_and_loses_nothing(
+        tmp_path: Path, site: tuple[DemoServer, Path], redis_server: RedisServer, processes: list[Process]) -> None:
+    """SIGTERM while the archiver waits for Redis with a batch read and not committed: it exits 0 at once, with
+    nothing of the batch committed or acknowledged; the next archiver, once Redis is back, claims and stores it: the
+    archive equals a single-process crawl's."""
+    server, reference = site
+    db = tmp_path / "news.db"
+    url = redis_server.url
+    client = redis_server.client()
+    for path in PATHS:
+        _crawl_into_stream(url, server.url + path)
+    total = client.xlen(keys.STREAM)
+    # the test holds SQLite's write lock: the archiver reads its first batch and cannot store it; Redis goes away
+    # while it waits to retry, the lock is released, and its retry waits for Redis, the batch uncommitted
+    Archive(db).close()
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN IMMEDIATE")
+    first = archiver(db, url, tmp_path / "archiver1.log", "--batch", "3")
+    processes.append(first)
+    try:
+        wait_for(lambda: "Archive cannot take writes" in first.output(), 90, "the archiver to read a batch", first)
+        redis_server.stop()
+    finally:
+        holder.rollback()
+        holder.close()
+    wait_for(lambda: "Redis unavailable" in first.output(), 30, "the archiver to wait for Redis", first)
+    assert _stop_in_time(first, 5) == 0, first.output()[-3000:]
+    assert "SIGTERM while Redis was unavailable (reading the run's crawl id)" in first.output(), first.output()[-3000:]
+    assert count(db, "SELECT count(*) FROM crawls") == 0 and count(db, "SELECT count(*) FROM articles") == 0
+    redis_server.start()
+    assert client.xlen(keys.STREAM) == total  # nothing acknowledged and deleted
+    assert client.xpending(keys.STREAM, keys.GROUP)["pending"] == 3  # the batch it read, still pending
+    second = archiver(db, url, tmp_path / "archiver2.log", "--idle-exit", "2")
+    processes.append(second)
+    assert second.proc.wait(timeout=120) == 0, second.output()[-3000:]
+    assert "Claimed 3 entries" in second.output()
+    assert client.xlen(keys.STREAM) == 0
+    assert client.xpending(keys.STREAM, keys.GROUP)["pending"] == 0
+    assert_same_archive(db, reference)
+    crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
+    assert [(c["status"], c["exit_code"]) for c in crawls] == [("ok", 0), ("ok", 0)], crawls
+
+
 def test_same_site_given_to_two_workers_runs_once_at_a_time(tmp_path: Path, site: tuple[DemoServer, Path],
                                                              redis_server: RedisServer,
                                                              processes: list[Process]) -> None:

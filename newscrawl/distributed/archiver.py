@@ -25,7 +25,7 @@ import redis
 
 from newscrawl.archive import ArchiveError
 from newscrawl.distributed import keys
-from newscrawl.distributed.connection import connect, describe, retrying
+from newscrawl.distributed.connection import StopRequested, connect, describe, retrying
 from newscrawl.distributed.messages import FINISH, MISSING, START, BadMessage, decode_data, decode_item, \
     message_type
 from newscrawl.distributed.state import StateChanges, sync_from_archive
@@ -84,6 +84,7 @@ class Archiver:
         self.max_body_chars = max_body_chars
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.stopping = False
+        self.stop_signal = "stop"
         self.claiming = False
         self.totals = Totals()
         self.client = connect(url)
@@ -91,39 +92,25 @@ class Archiver:
         self.lock = ArchiveLock(db)
 
     def _redis(self, call: Any, what: str) -> Any:
-        return retrying(call, FOREVER, what)
+        """Waits out any Redis outage, but not a stop: StopRequested once stopping (run() ends there)."""
+        return retrying(call, FOREVER, what, stopping=lambda: self.stopping)
 
-    def stop(self, *_: Any) -> None:
+    def stop(self, signum: int | None = None, *_: Any) -> None:
         self.stopping = True
+        if signum is not None:
+            self.stop_signal = signal.Signals(signum).name
 
     def run(self, idle_exit: float | None = None) -> int:
-        """Consume until stopped (SIGTERM/SIGINT) or, with idle_exit, until the stream has been empty that long."""
+        """Consume until stopped (SIGTERM/SIGINT) or, with idle_exit, until the stream has been empty that long. A
+        stop during a Redis outage ends it at once: what it read and did not commit stays pending (unacknowledged)."""
         self.lock.acquire()  # ArchiveLocked: another archiver or a single-process crawl owns the file
         try:
-            self.writer = ArchiveWriter(self.db, store_raw=True, max_body_chars=self.max_body_chars)
-            if self.writer.open_error is not None:
-                raise self.writer.open_error
-            assert self.writer.archive is not None
-            self._ensure_group()
-            archive = self.writer.archive
-            synced = self._redis(lambda: sync_from_archive(self.client, archive),
-                                 "syncing the state")
-            logger.info("Archiver %s on %s, archive %s; state synced to Redis: %s", self.consumer,
-                        describe(self.url), self.db, synced)
-            self._claim(0)  # we hold the archive's lock, so whatever is pending belongs to a dead archiver
-            idle_since = time.monotonic()
-            last_claim = time.monotonic()
-            while not self.stopping:
-                if time.monotonic() - last_claim > self.claim_idle:
-                    self._claim(int(self.claim_idle * 1000))
-                    last_claim = time.monotonic()
-                entries = self._read(">")
-                if entries:
-                    self._process(entries)
-                    idle_since = time.monotonic()
-                elif idle_exit is not None and time.monotonic() - idle_since > idle_exit and \
-                        self._redis(lambda: self.client.xlen(keys.STREAM), "reading the backlog") == 0:
-                    break
+            self._consume(idle_exit)
+        except StopRequested as exc:  # an open batch was rolled back; nothing more is acknowledged
+            logger.warning("Archiver %s: %s while Redis was unavailable (%s): exiting without waiting for it; the "
+                           "entries it read and did not acknowledge stay pending for the next archiver, which "
+                           "stores them (again, harmlessly, if committed)", self.consumer, self.stop_signal,
+                           exc.what)
         finally:
             if self.writer is not None:
                 self.writer.close()
@@ -134,6 +121,32 @@ class Archiver:
                     "cpu %.2fs", self.totals.entries, self.totals.articles, self.totals.batches, self.totals.bad,
                     dict(self.totals.outcomes), usage.ru_utime + usage.ru_stime)
         return 0
+
+    def _consume(self, idle_exit: float | None) -> None:
+        self.writer = ArchiveWriter(self.db, store_raw=True, max_body_chars=self.max_body_chars)
+        if self.writer.open_error is not None:
+            raise self.writer.open_error
+        assert self.writer.archive is not None
+        self._ensure_group()
+        archive = self.writer.archive
+        synced = self._redis(lambda: sync_from_archive(self.client, archive),
+                             "syncing the state")
+        logger.info("Archiver %s on %s, archive %s; state synced to Redis: %s", self.consumer,
+                    describe(self.url), self.db, synced)
+        self._claim(0)  # we hold the archive's lock, so whatever is pending belongs to a dead archiver
+        idle_since = time.monotonic()
+        last_claim = time.monotonic()
+        while not self.stopping:
+            if time.monotonic() - last_claim > self.claim_idle:
+                self._claim(int(self.claim_idle * 1000))
+                last_claim = time.monotonic()
+            entries = self._read(">")
+            if entries:
+                self._process(entries)
+                idle_since = time.monotonic()
+            elif idle_exit is not None and time.monotonic() - idle_since > idle_exit and \
+                    self._redis(lambda: self.client.xlen(keys.STREAM), "reading the backlog") == 0:
+                break
 
     def _ensure_group(self) -> None:
         def create() -> None:

@@ -1,5 +1,6 @@
 """Redis connections and the one way every part waits out a Redis outage: back off, retry, give up only after
-NEWSCRAWL_REDIS_OUTAGE_SECONDS (then the caller reports it; nothing crashes)."""
+NEWSCRAWL_REDIS_OUTAGE_SECONDS (then the caller reports it; nothing crashes), or, for the worker and the archiver,
+as soon as they are told to stop (StopRequested)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,24 @@ import redis.asyncio
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 BACKOFF_FIRST, BACKOFF_MAX = 0.2, 5.0
+STOP_POLL = 0.1
+"""How often a back-off sleep looks at the caller's stop flag (set by its SIGTERM/SIGINT handler)."""
 # Short socket timeouts: a dead server is noticed in seconds, and the outage handling below takes over.
 TIMEOUTS = {"socket_timeout": 10.0, "socket_connect_timeout": 5.0, "health_check_interval": 30}
 
 
 class RedisUnavailable(RuntimeError):
     """Redis could not be reached for longer than the outage limit."""
+
+
+class StopRequested(RuntimeError):
+    """The caller was told to stop (SIGTERM/SIGINT) while it waited out a Redis outage: the call was not made, and
+    the caller ends as its stop says (the worker leaves its job to be reclaimed, the archiver acknowledges nothing
+    more) instead of waiting for Redis to come back."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"stopped while Redis was unavailable ({what})")
+        self.what = what
 
 
 class RedisRefused(RuntimeError):
@@ -99,17 +112,36 @@ class Backoff:
         self.started, self.delay = None, BACKOFF_FIRST
 
 
-def retrying(call: Callable[[], T], limit: float, what: str, on_outage: Callable[[], None] | None = None) -> T:
-    """call(), retried with back-off (blocking) while Redis is unreachable, for up to `limit` seconds."""
+def retrying(call: Callable[[], T], limit: float, what: str, on_outage: Callable[[], None] | None = None,
+             stopping: Callable[[], bool] | None = None) -> T:
+    """call(), retried with back-off (blocking) while Redis is unreachable, for up to `limit` seconds; with
+    `stopping`, StopRequested as soon as it answers True after a failed attempt (checked during the back-off)."""
     backoff = Backoff(limit, what, on_outage)
     while True:
         try:
             result = call()
         except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError) as exc:
-            time.sleep(backoff.failed(exc))
+            delay = backoff.failed(exc)
+            if stopping is None:
+                time.sleep(delay)
+            else:
+                _back_off_unless_stopping(delay, stopping, what)
             continue
         backoff.succeeded()
         return result
+
+
+def _back_off_unless_stopping(delay: float, stopping: Callable[[], bool], what: str) -> None:
+    """Sleep `delay` seconds in short steps (a signal handler does not cut time.sleep short), or StopRequested."""
+    deadline = time.monotonic() + delay
+    while True:
+        if stopping():
+            logger.warning("Stopping while Redis is unavailable (%s): not waiting for it", what)
+            raise StopRequested(what)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, STOP_POLL))
 
 
 async def retrying_async(call: Callable[[], Awaitable[T]], limit: float, what: str,

@@ -7,6 +7,11 @@ its lease expires, and the next idle worker puts the job back at the head of the
 again as a new run, after telling the archiver that the dead run was killed. The new run re-reads the listings;
 what the dead run had archived is known by then and skipped, what it had in flight is fetched again (harmless:
 upserts are idempotent). So a killed worker's job is reclaimed, and that re-run repairs the gap.
+
+Stopped (SIGTERM/SIGINT), a worker stops its crawl gracefully and puts the job back in the queue. While Redis is
+unreachable it cannot: it does not wait for Redis (systemctl stop would hang), but kills its crawl after
+STOP_GRACE_SECONDS (the crawl could neither queue its items nor report) and exits, leaving the job to be reclaimed
+when its lease expires, as a killed worker's is.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import redis
 
 from newscrawl.archive import utc_now
 from newscrawl.distributed import keys
-from newscrawl.distributed.connection import connect, retrying
+from newscrawl.distributed.connection import StopRequested, connect, retrying
 from newscrawl.distributed.messages import FINISH, encode_control
 
 logger = logging.getLogger("newscrawl.worker")
@@ -43,6 +48,10 @@ TAKE_SCAN = 1000
 """How deep into the queue a worker looks for a job whose site is free."""
 DONE_JOB_TTL = 24 * 3600
 MODES = ("incremental", "full")
+WAIT_SLICE = 0.5
+"""How often a worker looks up from its crawl: to renew the lease when due, and to act on a stop."""
+STOP_GRACE_SECONDS = 3.0
+"""A stopped worker whose Redis is unreachable gives its crawl this long to end, then kills it."""
 
 TAKE = f"""
 local ids = redis.call('LRANGE', KEYS[1], -{TAKE_SCAN}, -1)
@@ -198,19 +207,40 @@ class Worker:
         self.fenced_finish_script = self.client.register_script(FENCED_FINISH)
         self.reclaim_script = self.client.register_script(RECLAIM)
         self.stopping = False
+        self.stop_signal = "stop"
+        self.stopped_at: float | None = None
         self.proc: subprocess.Popen[bytes] | None = None
+        self.job_id: str | None = None
+        """The job being run (taken, and not yet released)."""
         self.jobs_run = 0
 
     def _redis(self, call: Any, what: str) -> Any:
-        return retrying(call, FOREVER, what)
+        """Waits out any Redis outage, but not a stop: StopRequested once stopping (run() ends there)."""
+        return retrying(call, FOREVER, what, stopping=lambda: self.stopping)
 
-    def stop(self, *_: Any) -> None:
+    def stop(self, signum: int | None = None, *_: Any) -> None:
         self.stopping = True
+        if self.stopped_at is None:
+            self.stopped_at = time.monotonic()
+        if signum is not None:
+            self.stop_signal = signal.Signals(signum).name
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)  # Scrapy stops gracefully and reports 'interrupted'
 
     def run(self, *, idle_exit: float | None = None, max_jobs: int | None = None) -> int:
         logger.info("Worker %s waiting for jobs", self.worker_id)
+        try:
+            self._take_jobs(idle_exit, max_jobs)
+        except StopRequested as exc:
+            job = (f"job {self.job_id} is left to be reclaimed by another worker once its lease expires"
+                   if self.job_id is not None else "it held no job")
+            logger.warning("Worker %s: %s while Redis was unavailable (%s): exiting without waiting for it; %s",
+                           self.worker_id, self.stop_signal, exc.what, job)
+        finally:
+            self.client.close()
+        return 0
+
+    def _take_jobs(self, idle_exit: float | None, max_jobs: int | None) -> None:
         idle_since = time.monotonic()
         while not self.stopping and (max_jobs is None or self.jobs_run < max_jobs):
             self.reclaim()
@@ -221,11 +251,11 @@ class Worker:
                     break
                 time.sleep(self.poll)
                 continue
-            self.run_job(job_id.decode() if isinstance(job_id, bytes) else str(job_id))
+            self.job_id = job_id.decode() if isinstance(job_id, bytes) else str(job_id)
+            self.run_job(self.job_id)
+            self.job_id = None
             self.jobs_run += 1
             idle_since = time.monotonic()
-        self.client.close()
-        return 0
 
     def reclaim(self) -> list[str]:
         """Put back the jobs of dead workers (their lease expired), at the head of the queue."""
@@ -259,20 +289,33 @@ class Worker:
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings",
                keys.LEASE_ENV: json.dumps([lease_key, holder])}  # the crawl's writes are fenced by the lease
         self.proc = subprocess.Popen(spec.command(self.url, run), env=env, preexec_fn=_die_with_parent)
-        lost = False
+        lost = killed = unreachable = False
+        renewal = time.monotonic() + self.lease_ms / 3000
         while self.proc.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=max(0.0, min(WAIT_SLICE, renewal - time.monotonic())))
+                break
+            stuck = self.stopping and unreachable  # stopped, and the crawl cannot stop gracefully without Redis
+            if stuck and not killed and time.monotonic() - (self.stopped_at or 0.0) >= STOP_GRACE_SECONDS:
+                killed = True
+                logger.error("Job %s: %s while Redis is unavailable: the crawl cannot queue its items or report, "
+                             "killing it", job_id, self.stop_signal)
+                self.proc.kill()
+                continue
+            if time.monotonic() < renewal and not self.stopping:
+                continue
+            renewal = time.monotonic() + self.lease_ms / 3000  # stopping: once per WAIT_SLICE (is Redis there?)
             try:
-                self.proc.wait(timeout=self.lease_ms / 3000)
-            except subprocess.TimeoutExpired:
-                try:
-                    renewed = self.renew_script(keys=fence_keys, args=fence_args)
-                except (redis.ConnectionError, redis.TimeoutError):
-                    continue  # Redis is down for everyone: the crawl waits it out, the lease is renewed after
-                if not renewed and not lost:
-                    lost = True
-                    logger.error("Job %s: lease of %s lost (another worker took the job: this one stalled past "
-                                 "the lease): stopping the crawl", job_id, record["host"])
-                    self.proc.send_signal(signal.SIGTERM)
+                renewed = self.renew_script(keys=fence_keys, args=fence_args)
+            except (redis.ConnectionError, redis.TimeoutError):
+                unreachable = True  # Redis is down for everyone: the crawl waits it out, the lease is renewed after
+                continue
+            unreachable = False
+            if not renewed and not lost:
+                lost = True
+                logger.error("Job %s: lease of %s lost (another worker took the job: this one stalled past "
+                             "the lease): stopping the crawl", job_id, record["host"])
+                self.proc.send_signal(signal.SIGTERM)
         code = self.proc.returncode
         self.proc = None
         logger.info("Job %s: crawl exited with %s", job_id, code)
@@ -287,9 +330,13 @@ class Worker:
             # one); a crawl that could not send it (Redis gone past the outage limit) still gets its row closed
             lost = not fenced_finish({"status": "failed", "exit_code": code, "reason": f"crawl exited with {code} "
                                       "without reporting its verdict", "fallback": True})
-        if not lost and code < 0 and not self.stopping:  # the crawl process was killed: report it, run the job again
+        if not lost and code < 0 and (killed or not self.stopping):  # the crawl process was killed: report it, run
+            # the job again (killed by this worker, stopped in a Redis outage: Redis is most likely still down, so
+            # this raises StopRequested and the job is reclaimed once its lease expires)
+            why = f"killed by signal {-code}" if not killed else \
+                f"killed by its worker, stopped ({self.stop_signal}) while Redis was unavailable"
             lost = not fenced_finish({"status": "killed", "exit_code": 1,
-                                      "reason": f"crawl process killed by signal {-code}; job {job_id} queued again"})
+                                      "reason": f"crawl process {why}; job {job_id} queued again"})
             requeue = int(record.get("attempts") or 1) < MAX_ATTEMPTS
         requeue = requeue or (self.stopping and not lost)
         if lost or not self._redis(lambda: self.finish_script(
