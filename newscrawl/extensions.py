@@ -190,6 +190,12 @@ class CrawlReport:
             with Archive(self.db_path) as archive:
                 archive.finish_crawl(self.crawl_id, values)
 
+    def item_counts(self, values: dict[str, Any]) -> str:
+        """What became of the run's articles, for the summary line (a distributed worker only knows what it queued:
+        the archiver counts new, updated and unchanged)."""
+        return (f"new={values['items_new']} updated={values['items_updated']} unchanged={values['items_unchanged']} "
+                f"not_modified={values['not_modified']}")
+
     def destination(self) -> str:
         """Where this run's items went, for the summary line (a distributed worker names its Redis stream)."""
         return f"db={self.db_path}"
@@ -338,8 +344,7 @@ class CrawlReport:
             why = "; ".join(filter(None, [why, f"crawls row not written: {one_line(exc)}"]))
         self.stats.set_value(statkeys.EXIT_CODE, exit_code)
         restarts = int(self.stats.get_value(WORKER_RESTARTS, 0) or 0)
-        summary = (f"{SUMMARY_PREFIX}status={status} new={values['items_new']} updated={values['items_updated']} "
-                   f"unchanged={values['items_unchanged']} not_modified={values['not_modified']} "
+        summary = (f"{SUMMARY_PREFIX}status={status} {self.item_counts(values)} "
                    f"dropped={values['items_dropped']} errors={values['errors']} duration={duration:.1f}s "
                    f"{self.destination()}" + (f" worker_restarts={restarts}" if restarts else "")
                    + (f" reason={why}" if why else ""))

@@ -164,6 +164,9 @@ def test_category_spider_as_a_distributed_worker_matches_a_single_process_crawl(
     assert "newscrawl summary: status=ok " in summary[0], summary
     assert f" redis=redis://***@127.0.0.1:{redis_server.port}/0 stream={keys.STREAM}" in summary[0], summary
     assert " db=" not in summary[0] and PASSWORD not in summary[0], summary
+    # the worker says what it handed over; new/updated/unchanged are the archiver's to count (the crawls row has them)
+    queued = int(summary[0].split(" queued=")[1].split()[0])
+    assert queued > 0 and " new=" not in summary[0], summary
     for process in processes:
         assert process.stop() == 0, process.output()[-2000:]
 

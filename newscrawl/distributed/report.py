@@ -75,6 +75,11 @@ class RedisCrawlReport(CrawlReport):
         logger.info("Distributed worker: %s items queued for the archiver (run %s)",
                     self._count(statkeys.ITEMS_QUEUED), self.run)
 
+    def item_counts(self, values: dict[str, Any]) -> str:
+        """A worker cannot know which items were new (the archiver decides, and writes them into the crawls row): its
+        summary says how many it queued instead of new=0 updated=0 unchanged=0."""
+        return f"queued={self._count(statkeys.ITEMS_QUEUED)} not_modified={values['not_modified']}"
+
     def destination(self) -> str:
         """The summary names the stream the items went to (the worker never opens NEWSCRAWL_DB), no password."""
         return f"redis={describe(self.url)} stream={keys.STREAM}"
