@@ -47,6 +47,9 @@ QUICK_CHECK_SECONDS = 2.0
 # measured 240 ms of quick_check at 5,000 articles), and damage past the start is still one clear line when a
 # query reaches it (cli.main reports sqlite3.DatabaseError without a traceback), with nothing written.
 READ_QUICK_CHECK_SECONDS = 0.05
+MAX_QUERY_URLS = 500
+"""URLs bound in one `IN (...)` query at most (SQLite allows 32,766 variables; a listing has up to 500 cards, two
+forms each)."""
 
 
 class ArchiveError(RuntimeError):
@@ -685,20 +688,35 @@ class Archive:
         return state
 
     def resolve_url(self, url: str) -> str:
-        """The URL an article is archived under for any form of it; the canonical URL when it is not archived.
+        """The URL an article is archived under for any form of it; the canonical URL when it is not archived."""
+        return self.resolve_urls([url])[canonical_url(url)]
 
-        Called for every related link of every stored article, so it reads the URL column only: selecting the
-        whole row (body included) made it the costliest step of a store."""
-        url = canonical_url(url)
-        forms = url_forms(url)
-        marks = ", ".join("?" * len(forms))
-        found = self.db.execute(f"SELECT url FROM articles WHERE url IN ({marks}) ORDER BY url != ? LIMIT 1",
-                                [*forms, url]).fetchone()
-        if found is None:
-            found = self.db.execute(f"SELECT a.url FROM url_aliases x JOIN articles a ON a.url = x.url "
-                                    f"WHERE x.alias IN ({marks}) ORDER BY x.alias != ? LIMIT 1",
-                                    [*forms, url]).fetchone()
-        return str(found[0]) if found else url
+    def resolve_urls(self, urls: Iterable[str]) -> dict[str, str]:
+        """resolve_url() of many URLs at once (a listing page's cards, an article's related links): one query, and a
+        second for the aliases of those not archived under any of their forms. Canonical URL -> the URL its article
+        is archived under, or itself when none is.
+
+        An article's own URL wins over its slash variant, and an article URL over an alias (a redirect source). It
+        reads the URL columns only: selecting whole rows made this the costliest step of a store."""
+        wanted = list(dict.fromkeys(map(canonical_url, urls)))
+        forms = {url: url_forms(url) for url in wanted}
+        archived = self._present("SELECT url, url FROM articles WHERE url IN ({})", forms.values())
+        resolved = {url: next((form for form in found if form in archived), None) for url, found in forms.items()}
+        unknown = [url for url, found in resolved.items() if found is None]
+        aliased = self._present("SELECT x.alias, a.url FROM url_aliases x JOIN articles a ON a.url = x.url "
+                                "WHERE x.alias IN ({})", (forms[url] for url in unknown)) if unknown else {}
+        for url in unknown:
+            resolved[url] = next((aliased[form] for form in forms[url] if form in aliased), url)
+        return cast(dict[str, str], resolved)
+
+    def _present(self, sql: str, forms: Iterable[tuple[str, ...]]) -> dict[str, str]:
+        """The rows (key, url) that `sql` finds for these URL forms, MAX_QUERY_URLS bound in one IN (...) at most."""
+        every = list(dict.fromkeys(form for found in forms for form in found))
+        rows: dict[str, str] = {}
+        for start in range(0, len(every), MAX_QUERY_URLS):
+            chunk = every[start:start + MAX_QUERY_URLS]
+            rows.update(self.db.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall())
+        return rows
 
     def _remember_aliases(self, url: str, aliases: set[str], seen: str) -> None:
         """Record other URLs of the article at url, and point related links made with any of them at url."""
@@ -718,9 +736,10 @@ class Archive:
         if related:
             columns = ", ".join(("article_id", *RELATED_FIELDS))
             marks = ", ".join("?" * (len(RELATED_FIELDS) + 1))
+            resolved = self.resolve_urls(link["url"] for link in related)
             self.db.conn.executemany(f"INSERT INTO related_links ({columns}) VALUES ({marks})",
-                                     [[article_id, *(self.resolve_url(link["url"]) if k == "url" else link.get(k)
-                                                     for k in RELATED_FIELDS)] for link in related])
+                                     [[article_id, *(resolved[canonical_url(link["url"])] if k == "url"
+                                                     else link.get(k) for k in RELATED_FIELDS)] for link in related])
 
     def touch_article(self, url: str, seen_at: str) -> None:
         """Record that an archived article was confirmed unchanged (HTTP 304) at seen_at."""
@@ -887,13 +906,15 @@ class Archive:
         if not self._urls_canonical:  # read before this run migrates the file: the whole table, canonicalised
             known = self.known_articles()
             return {url: known[url] for url in urls if url in known}
-        found: dict[str, KnownArticle] = {}
-        for url in urls:
-            row = self.db.execute("SELECT url, published_at, etag, last_modified FROM articles "
-                                  "WHERE url = ? AND id <= ?", [self.resolve_url(url), upto]).fetchone()
-            if row is not None:
-                found[url] = KnownArticle(*row)
-        return found
+        resolved = self.resolve_urls(urls)
+        archived = sorted(set(resolved.values()))
+        rows: dict[str, KnownArticle] = {}
+        for start in range(0, len(archived), MAX_QUERY_URLS):
+            chunk = archived[start:start + MAX_QUERY_URLS]
+            for row in self.db.execute("SELECT url, published_at, etag, last_modified FROM articles WHERE url IN "
+                                       f"({', '.join('?' * len(chunk))}) AND id <= ?", [*chunk, upto]):
+                rows[row[0]] = KnownArticle(*row)
+        return {url: rows[stored] for url, stored in resolved.items() if stored in rows}
 
     def missing_for(self, urls: Iterable[str], upto: int) -> dict[str, str]:
         """missing_since() for these canonical URLs only (missing_pages rows up to rowid `upto`)."""

@@ -12,6 +12,7 @@ from conftest import run_crawl
 from hostile import HostileServer, Reply, Request, redirect
 from test_bad_input import article, listing
 
+import pytest
 import sqlite_utils
 
 from newscrawl.archive import SCHEMA, Archive, content_hash
@@ -299,3 +300,38 @@ def test_an_archive_not_yet_migrated_is_looked_up_in_canonical_form(tmp_path: Pa
         assert {f"{SITE}{SENAT}/", f"{SITE}{SENAT}", f"{SITE}x", f"{SITE}x/", f"{SITE}c?id=3"} <= set(known)
         assert archive.missing_since() == {f"{SITE}{quote('йўқ')}/": "2025-11-16"}
         assert archive.schema_version == 5, "a read-only open does not migrate"
+
+
+def test_many_urls_resolve_in_one_go_exactly_as_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """resolve_urls() (a listing page's cards, an article's related links, in two queries) gives every URL the
+    answer of resolve_url(): its own archived form first, then its slash variant, then an alias of either, else
+    itself; known_for() likewise; and past MAX_QUERY_URLS (the chunk of one IN query) nothing is lost."""
+    import newscrawl.archive as archive_module
+    monkeypatch.setattr(archive_module, "MAX_QUERY_URLS", 3)  # several chunks with a handful of URLs
+
+    def story(url: str, title: str) -> dict[str, object]:
+        return {"url": url, "title": title, "body": f"{title}.", "fetched_at": "2025-11-15T06:00:00+00:00"}
+
+    with Archive(tmp_path / "news.db") as archive:
+        archive.upsert_article(story(f"{SITE}own/", "Own"))
+        archive.upsert_article(story(f"{SITE}both", "Both bare"))
+        archive.upsert_article(story(f"{SITE}both/", "Both slashed"))  # the same article: stored as first seen
+        archive.upsert_article(story(f"{SITE}moved/", "Moved"), aliases=[f"{SITE}old-name", f"{SITE}old-name/x"])
+        archive.upsert_article(story(f"{SITE}{SENAT.lower()}/", "Senat"))
+        archive.upsert_article(story(f"{SITE}copy/", "Copy"), aliases=[f"{SITE}own/"])  # an alias that is archived
+        asked = [f"{SITE}own", f"{SITE}own/", f"{SITE}both", f"{SITE}both/", f"{SITE}old-name", f"{SITE}old-name/",
+                 f"{SITE}old-name/x", f"{SITE}сенат", f"{SITE}nowhere", f"{SITE}nowhere/", f"{SITE}own/?utm_source=x"]
+        one_by_one = {canonical_url(url): archive.resolve_url(url) for url in asked}
+        assert archive.resolve_urls(asked) == one_by_one
+        assert one_by_one == {canonical_url(url): stored for url, stored in [
+            (f"{SITE}own", f"{SITE}own/"), (f"{SITE}own/", f"{SITE}own/"),  # an archived URL before an alias of it
+            (f"{SITE}both", f"{SITE}both"), (f"{SITE}both/", f"{SITE}both"),  # the slash variant of an article
+            (f"{SITE}old-name", f"{SITE}moved/"), (f"{SITE}old-name/", f"{SITE}moved/"),
+            (f"{SITE}old-name/x", f"{SITE}moved/"), (f"{SITE}сенат", f"{SITE}{SENAT}/"),
+            (f"{SITE}nowhere", f"{SITE}nowhere"), (f"{SITE}nowhere/", f"{SITE}nowhere/"),
+            (f"{SITE}own/?utm_source=x", f"{SITE}own/")]}
+        upto = archive.state_marks()[0]
+        known = archive.known_for([canonical_url(url) for url in asked], upto)
+        assert {url: k.url for url, k in known.items()} == {
+            url: stored for url, stored in one_by_one.items() if "nowhere" not in url}
+        assert archive.known_for([canonical_url(f"{SITE}own")], upto - 5) == {}  # stored after the mark: not known
