@@ -40,9 +40,12 @@ def free_port() -> int:
 
 def crawl_demo(db: Path) -> None:
     """A real crawl of the bundled demo site into db (the demo server listens on 127.0.0.1 only)."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-s", f"NEWSCRAWL_DB={db}",
-               "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=ERROR"]
-    subprocess.run(command, cwd=ROOT, check=True, timeout=300, capture_output=True)
+    settings = ["-s", f"NEWSCRAWL_DB={db}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+                "-s", "LOG_LEVEL=ERROR"]
+    # both scripts' sections, so that the article page shows a story's copy in the other script
+    for spider in (["siyosat"], ["category", "-a", "site=demo", "-a", "category=siyosat-latn"]):
+        subprocess.run([sys.executable, "-m", "scrapy", "crawl", *spider, *settings], cwd=ROOT, check=True,
+                       timeout=300, capture_output=True)
 
 
 @contextlib.contextmanager
@@ -81,7 +84,8 @@ def launch(playwright: Any) -> Any:
 
 
 def first_article_with_related(db: Path) -> int:
-    """An article to show: one with related links that are archived, and the longest body among those."""
+    """An article to show: one with a copy in the other script if any has, then the most related links that are
+    archived."""
     import sqlite3
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -89,9 +93,12 @@ def first_article_with_related(db: Path) -> int:
         link = "article_id" if "article_id" in {r[1] for r in conn.execute("PRAGMA table_info(related_links)")} \
             else "article_url"
         source = "a.id" if link == "article_id" else "a.url"
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(articles)")}
+        twinned = ("EXISTS (SELECT 1 FROM articles o WHERE o.story_key = a.story_key AND o.id != a.id)"
+                   if "story_key" in columns else "0")
         row = conn.execute(f"SELECT a.id FROM articles a JOIN related_links r ON r.{link} = {source} "
-                           "JOIN articles t ON t.url = r.url GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1"
-                           ).fetchone()
+                           f"JOIN articles t ON t.url = r.url GROUP BY a.id ORDER BY {twinned} DESC, count(*) DESC, "
+                           "a.id LIMIT 1").fetchone()
         return int(row[0]) if row else 1
     finally:
         conn.close()
