@@ -200,12 +200,15 @@ def _look_up(state: object, urls: list[str]) -> None:
         look_up(urls)
 
 
-def _crawl_into_stream(url: str, start_url: str) -> None:
-    """A worker's crawl with no archiver running: everything waits on the stream."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={start_url}", "-a",
-               "max_pages=0", "-s", f"NEWSCRAWL_REDIS_URL={url}", *FAST_JOB]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, result.stderr[-3000:]
+def _crawl_into_stream(url: str, server: DemoServer) -> int:
+    """Workers' crawls of every category with no archiver running: everything waits on the stream, whose length
+    is returned."""
+    for path in PATHS:
+        command = [sys.executable, "-m", "scrapy", "crawl", "siyosat", "-a", f"start_url={server.url}{path}", "-a",
+                   "max_pages=0", "-s", f"NEWSCRAWL_REDIS_URL={url}", *FAST_JOB]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, result.stderr[-3000:]
+    return int(redis.Redis.from_url(url).xlen(keys.STREAM))
 
 
 def test_archiver_killed_between_consume_and_commit(tmp_path: Path, site: tuple[DemoServer, Path],
@@ -214,9 +217,7 @@ def test_archiver_killed_between_consume_and_commit(tmp_path: Path, site: tuple[
     db = tmp_path / "news.db"
     url = redis_server.url
     client = redis_server.client()
-    for path in PATHS:
-        _crawl_into_stream(url, server.url + path)
-    total = client.xlen(keys.STREAM)
+    total = _crawl_into_stream(url, server)
     # an archiver that read a batch and died before committing it: its entries are pending, read by nobody
     client.xgroup_create(keys.STREAM, keys.GROUP, id="0")
     taken = client.xreadgroup(keys.GROUP, "dead-archiver", {keys.STREAM: ">"}, count=10)
@@ -376,9 +377,7 @@ def test_archiver_stopped_during_a_redis_outage_exits_at_once_and_loses_nothing(
     db = tmp_path / "news.db"
     url = redis_server.url
     client = redis_server.client()
-    for path in PATHS:
-        _crawl_into_stream(url, server.url + path)
-    total = client.xlen(keys.STREAM)
+    total = _crawl_into_stream(url, server)
     # the test holds SQLite's write lock: the archiver reads its first batch and cannot store it; Redis goes away
     # while it waits to retry, the lock is released, and its retry waits for Redis, the batch uncommitted
     Archive(db).close()
