@@ -700,23 +700,25 @@ class Archive:
         reads the URL columns only: selecting whole rows made this the costliest step of a store."""
         wanted = list(dict.fromkeys(map(canonical_url, urls)))
         forms = {url: url_forms(url) for url in wanted}
-        archived = self._present("SELECT url, url FROM articles WHERE url IN ({})", forms.values())
+        archived = self._found_forms("SELECT url, url FROM articles WHERE url IN ({})", forms.values())
         resolved = {url: next((form for form in found if form in archived), None) for url, found in forms.items()}
         unknown = [url for url, found in resolved.items() if found is None]
-        aliased = self._present("SELECT x.alias, a.url FROM url_aliases x JOIN articles a ON a.url = x.url "
-                                "WHERE x.alias IN ({})", (forms[url] for url in unknown)) if unknown else {}
+        aliased = self._found_forms("SELECT x.alias, a.url FROM url_aliases x JOIN articles a ON a.url = x.url "
+                                    "WHERE x.alias IN ({})", (forms[url] for url in unknown)) if unknown else {}
         for url in unknown:
             resolved[url] = next((aliased[form] for form in forms[url] if form in aliased), url)
         return cast(dict[str, str], resolved)
 
-    def _present(self, sql: str, forms: Iterable[tuple[str, ...]]) -> dict[str, str]:
-        """The rows (key, url) that `sql` finds for these URL forms, MAX_QUERY_URLS bound in one IN (...) at most."""
-        every = list(dict.fromkeys(form for found in forms for form in found))
-        rows: dict[str, str] = {}
-        for start in range(0, len(every), MAX_QUERY_URLS):
-            chunk = every[start:start + MAX_QUERY_URLS]
-            rows.update(self.db.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall())
-        return rows
+    def _found_forms(self, sql: str, forms: Iterable[tuple[str, ...]]) -> dict[str, str]:
+        """The rows (key, url) that `sql` finds for these URL forms."""
+        return dict(self._rows_in(sql, list(dict.fromkeys(form for found in forms for form in found))))
+
+    def _rows_in(self, sql: str, values: list[str], *after: Any) -> Iterator[tuple[Any, ...]]:
+        """The rows of `sql`, whose `IN ({})` takes `values` (MAX_QUERY_URLS at a time) and whose further
+        parameters are `after`."""
+        for start in range(0, len(values), MAX_QUERY_URLS):
+            chunk = values[start:start + MAX_QUERY_URLS]
+            yield from self.db.execute(sql.format(", ".join("?" * len(chunk))), [*chunk, *after])
 
     def _remember_aliases(self, url: str, aliases: set[str], seen: str) -> None:
         """Record other URLs of the article at url, and point related links made with any of them at url."""
@@ -907,13 +909,9 @@ class Archive:
             known = self.known_articles()
             return {url: known[url] for url in urls if url in known}
         resolved = self.resolve_urls(urls)
-        archived = sorted(set(resolved.values()))
-        rows: dict[str, KnownArticle] = {}
-        for start in range(0, len(archived), MAX_QUERY_URLS):
-            chunk = archived[start:start + MAX_QUERY_URLS]
-            for row in self.db.execute("SELECT url, published_at, etag, last_modified FROM articles WHERE url IN "
-                                       f"({', '.join('?' * len(chunk))}) AND id <= ?", [*chunk, upto]):
-                rows[row[0]] = KnownArticle(*row)
+        rows = {row[0]: KnownArticle(*row) for row in self._rows_in(
+            "SELECT url, published_at, etag, last_modified FROM articles WHERE url IN ({}) AND id <= ?",
+            sorted(set(resolved.values())), upto)}
         return {url: rows[stored] for url, stored in resolved.items() if stored in rows}
 
     def missing_for(self, urls: Iterable[str], upto: int) -> dict[str, str]:
