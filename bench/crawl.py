@@ -10,8 +10,10 @@ Measures crawl throughput (pages/s) of
 both as ``python -m scrapy`` subprocesses with identical benchmarking settings (no delay, no
 autothrottle, 16 concurrent requests, no robots.txt, no HTTP cache), alternated for ``--rounds``
 rounds against one ``synthetic_site(--articles)`` (or, with ``--realistic``, the 41-50 KB pages of
-``newscrawl.demo.realistic.realistic_site(--articles)``) served by ``DemoServer`` in a separate server
-process (so the server never shares a GIL with a crawler). Pages are counted from the server's
+``newscrawl.demo.realistic.realistic_site(--articles)``) served in a separate server process (so the server
+never shares a GIL with a crawler) by bench/static_server.py: every page rendered once before the first round and
+served as stored bytes, so serving takes as little as possible of the CPU the crawlers share (``--demo-server``:
+``DemoServer``, which renders each request, for comparison). Pages are counted from the server's
 request log; wall time is the crawler process from spawn to exit (startup included); "span" is first
 to last request as seen by the server (crawl phase only). The median round per side is reported, with
 the ratio ours/bare. The full crawl's archive must hold exactly ``--articles`` articles or the script
@@ -52,44 +54,69 @@ BENCH_SETTINGS = {
 }
 
 
-def serve(articles: int, per_page: int, realistic: bool = False) -> None:
-    """Server-process mode: serve the synthetic site and answer `stats` / `reset` lines on stdin."""
+def serve(articles: int, per_page: int, realistic: bool = False, demo_server: bool = False) -> None:
+    """Server-process mode: serve the synthetic site and answer `stats` / `times` / `reset` lines on stdin.
+
+    The site is served by bench/static_server.py (pages rendered once, ~0.1-0.2 ms of CPU per request), or with
+    `demo_server` by DemoServer itself (rendered per request, a thread per connection: ~0.7 ms per page)."""
     from newscrawl.demo.realistic import realistic_site
-    from newscrawl.demo.server import DemoServer, RequestRecord
     from newscrawl.demo.site import DEMO_START_PATH, synthetic_site
+
+    site = realistic_site(articles, per_page) if realistic else synthetic_site(articles, per_page)
+    log, url = _start_demo_server(site) if demo_server else _start_static_server(site)
+    print(json.dumps({"url": url + DEMO_START_PATH}), flush=True)
+    cpu_at_reset = time.process_time()
+    for line in sys.stdin:
+        command = line.strip()
+        served = list(log)  # (monotonic seconds, path, status) of this round, in order
+        if command == "stats":
+            statuses = Counter(status for _, _, status in served)
+            span = served[-1][0] - served[0][0] if served else 0.0
+            print(json.dumps({"requests": len(served), "status": dict(statuses), "span_s": span,
+                              "server_cpu_s": time.process_time() - cpu_at_reset}), flush=True)
+        elif command == "times":  # [[monotonic seconds, is an article page], ...] of this round, in order
+            print(json.dumps([(at, "/news/" in path and status == 200) for at, path, status in served]), flush=True)
+        elif command == "reset":
+            log.clear()
+            cpu_at_reset = time.process_time()
+            print(json.dumps({"ok": True}), flush=True)
+
+
+def _start_static_server(site: Any) -> tuple[list[tuple[float, str, int]], str]:
+    """bench/static_server.py's server on its own event-loop thread: its request log and base URL."""
+    import asyncio
+    import threading
+
+    from static_server import StaticServer
+
+    server = StaticServer(site)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(server.start())
+    threading.Thread(target=loop.run_forever, name="static-server", daemon=True).start()
+    return server.log, server.url
+
+
+def _start_demo_server(site: Any) -> tuple[list[tuple[float, str, int]], str]:
+    """DemoServer (rendering per request) with the same request log as the static server's."""
+    from newscrawl.demo.server import DemoServer, RequestRecord
+
+    log: list[tuple[float, str, int]] = []
 
     class TimedServer(DemoServer):
         """DemoServer that also remembers when each request of a round arrived (time.monotonic(), which is
         system-wide on Linux, so other processes can line their own samples up with it)."""
 
-        first = last = 0.0
-        times: list[tuple[float, bool]]
-
         def _log(self, record: RequestRecord) -> None:
-            now = time.monotonic()
             super()._log(record)
-            self.first = self.first or now
-            self.last = now
-            self.times.append((now, "/news/" in record.path and record.status == 200))
+            log.append((time.monotonic(), record.path, record.status))
 
-    server = TimedServer(realistic_site(articles, per_page) if realistic else synthetic_site(articles, per_page))
-    server.times = []
+    server = TimedServer(site)
     server.start()
-    print(json.dumps({"url": server.url + DEMO_START_PATH}), flush=True)
-    for line in sys.stdin:
-        command = line.strip()
-        if command == "stats":
-            statuses = Counter(r.status for r in server.requests)
-            print(json.dumps({"requests": len(server.requests), "status": dict(statuses),
-                              "span_s": server.last - server.first}), flush=True)
-        elif command == "times":  # [[monotonic seconds, is an article page], ...] of this round, in order
-            print(json.dumps(server.times), flush=True)
-        elif command == "reset":
-            server.reset_log()
-            server.first = server.last = 0.0
-            server.times = []
-            print(json.dumps({"ok": True}), flush=True)
-    server.stop()
+    return log, server.url
+
+
+DEMO_SERVER: list[bool] = []
+"""Non-empty (--demo-server): the server process serves with DemoServer instead of bench/static_server.py."""
 
 
 class ServerProcess:
@@ -98,7 +125,8 @@ class ServerProcess:
     def __init__(self, articles: int, per_page: int, realistic: bool = False) -> None:
         self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve",
                                       "--articles", str(articles), "--per-page", str(per_page),
-                                      *(["--realistic"] if realistic else [])],
+                                      *(["--realistic"] if realistic else []),
+                                      *(["--demo-server"] if DEMO_SERVER else [])],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
         self.url = self._read()["url"]
 
@@ -238,6 +266,7 @@ def round_result(wall: float, stats: dict[str, Any]) -> dict[str, Any]:
     pages = stats["requests"]
     stats["status"] = {int(code): count for code, count in stats["status"].items()}
     cpu = {name: round(seconds / pages * 1000, 2) if pages else None for name, seconds in LAST_CPU.items()}
+    cpu["server"] = round(stats["server_cpu_s"] / pages * 1000, 2) if pages else None
     return {"wall_s": round(wall, 3), "span_s": round(stats["span_s"], 3), "pages": pages,
             "status": stats["status"], "cpu_ms_per_page": cpu,
             "peak_rss_mb": {name: round(mb, 1) for name, mb in LAST_RSS.items()}, "pages_per_s": round(pages / wall, 1),
@@ -279,6 +308,7 @@ def bench(articles: int, rounds: int, per_page: int, log: bool, realistic: bool 
     both = bare is not None and ours is not None
     report = {
         "site": "realistic" if realistic else "synthetic",
+        "server": "DemoServer (rendered per request)" if DEMO_SERVER else "bench/static_server.py (pre-rendered)",
         "articles": articles, "per_page": per_page, "rounds": rounds, "expected_min_pages": expected_pages,
         "settings": BENCH_SETTINGS, "bare": bare, "ours": ours,
         "ratio_wall": round(ours["pages_per_s"] / bare["pages_per_s"], 3) if both else None,  # type: ignore[index]
@@ -307,15 +337,16 @@ def check(report: dict[str, Any]) -> list[str]:
 def print_report(report: dict[str, Any]) -> None:
     bare, ours, archive = report["bare"], report["ours"], report["archive"]
     print(f"{report['site']} site: {report['articles']} articles, {report['per_page']} per listing page; "
-          f"median of {report['rounds']} round(s) per side")
+          f"median of {report['rounds']} round(s) per side; served by {report['server']}")
     print(f"{'':6}{'pages':>7}{'wall s':>9}{'pages/s':>9}{'span s':>9}{'span p/s':>10}"
-          f"   CPU ms/page: total (crawl process + its children: extraction workers, writer)")
+          f"   CPU ms/page: total (crawl process + its children: extraction workers, writer); the site's server")
     for name, r in (("bare", bare), ("ours", ours)):
         if r is None:
             continue
         cpu = r["cpu_ms_per_page"]
         print(f"{name:6}{r['pages']:>7}{r['wall_s']:>9.2f}{r['pages_per_s']:>9.1f}{r['span_s']:>9.2f}"
-              f"{r['span_pages_per_s'] or 0:>10.1f}   {cpu['total']} ({cpu['main']} + {cpu['children']}), "
+              f"{r['span_pages_per_s'] or 0:>10.1f}   {cpu['total']} ({cpu['main']} + {cpu['children']}); "
+              f"server {cpu['server']}, "
               f"peak RSS {r['peak_rss_mb']['all']} MB (crawl process {r['peak_rss_mb']['main']} MB)")
     if report["ratio_wall"] is not None:
         print(f"ratio ours/bare: {report['ratio_wall']:.3f} (wall), {report['ratio_span'] or 0:.3f} (span)")
@@ -337,13 +368,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for our crawl only, e.g. NEWSCRAWL_EXTRACT_PROCESSES=0")
     parser.add_argument("--only", choices=SIDES, help="run one side only (e.g. peak RSS of a long crawl); no ratio")
+    parser.add_argument("--demo-server", action="store_true",
+                        help="serve the site with DemoServer (renders every request; ~0.7 ms of CPU per page on "
+                             "the crawler's cores) instead of bench/static_server.py")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.demo_server:
+        DEMO_SERVER.append(True)
     OURS_SETTINGS.update(item.split("=", 1) for item in args.set)
     if args.only:
         SIDES[:] = [args.only]
     if args.serve:
-        serve(args.articles, args.per_page, args.realistic)
+        serve(args.articles, args.per_page, args.realistic, args.demo_server)
         return 0
     report = bench(args.articles, args.rounds, args.per_page, log=not args.json, realistic=args.realistic)
     return finish(report, check, print_report, as_json=args.json)

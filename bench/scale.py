@@ -3,7 +3,8 @@
     python bench/scale.py --articles N [--per-page 20] [--rounds 1] [--skip SECTION,...] [--json]
 
 1. **crawl** — serves ``newscrawl.demo.realistic.realistic_site(N)`` (41-50 KB article pages, one in five
-   Latin) from a separate server process (bench/crawl.py's), then crawls it with the bare spider
+   Latin) from a separate server process (bench/crawl.py's: pages rendered once by bench/static_server.py, or
+   rendered per request with ``--demo-server``), then crawls it with the bare spider
    (bench/bare_spider.py) and ours (``scrapy crawl siyosat -a max_pages=0``, fresh archive) in turn, with
    bench/crawl.py's settings. While each crawl runs, its process tree (the crawl process and its
    extraction workers) is sampled from /proc every 0.1 s: CPU seconds and RSS per process. Prints, per side:
@@ -565,7 +566,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="a setting for our crawl only, e.g. NEWSCRAWL_EXTRACT_PROCESSES=0")
     parser.add_argument("--keep", metavar="FILE", help="copy the crawled archive to FILE (for a closer look)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--demo-server", action="store_true",
+                        help="serve the site with DemoServer (renders every request) instead of "
+                             "bench/static_server.py, as bench/crawl.py --demo-server")
     args = parser.parse_args(argv)
+    if args.demo_server:
+        crawl_bench.DEMO_SERVER.append(True)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(SECTIONS[2:]):
         parser.error(f"--skip: unknown section(s) {sorted(skip - set(SECTIONS[2:]))}")
