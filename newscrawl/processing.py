@@ -198,6 +198,8 @@ class ExtractionPool:
         self.gave_up = False
         self._waiting: list[tuple[FetchedArticle, asyncio.Future[Extracted]]] = []
         self._batches_out: set[asyncio.Task[None]] = set()
+        self.batches = 0
+        """Batches handed to the pool so far (pages per batch: how much of the hand-off cost was shared)."""
 
     def start(self) -> None:
         if self.processes > 0 and self.executor is None:
@@ -229,6 +231,7 @@ class ExtractionPool:
         if not self._waiting or len(self._batches_out) >= BATCHES_PER_WORKER * self.processes:
             return
         batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+        self.batches += 1
         task = asyncio.ensure_future(self._run_batch(batch))
         self._batches_out.add(task)  # a reference: the event loop keeps only weak ones to its tasks
 
