@@ -43,6 +43,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's HttpCompressionMiddleware (590) with its over-size refusal made recognisable; it takes its place.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "newscrawl.middlewares.BoundedCompressionMiddleware": 590,
+    # Scrapy's MetaRefreshMiddleware without decoding pages that cannot hold a meta refresh; it takes its place.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newscrawl.middlewares.LeanMetaRefreshMiddleware": 580,
 }
 
 ITEM_PIPELINES = {
