@@ -110,6 +110,7 @@ SETTING_RULES: dict[str, Rule] = {
     "NEWSCRAWL_MAX_LISTING_PAGES": Rule(int, 1),
     "NEWSCRAWL_MAX_RETRY_AFTER": Rule(float, 0),
     "NEWSCRAWL_MAX_PENDING": Rule(int, 1),
+    "NEWSCRAWL_GC_THRESHOLD": Rule(int, 0, 10_000_000),
     "NEWSCRAWL_REDIS_URL": Rule(str),
     "NEWSCRAWL_REDIS_RUN": Rule(str),
     "NEWSCRAWL_REDIS_BACKLOG": Rule(int, 1),

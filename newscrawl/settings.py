@@ -54,6 +54,7 @@ ITEM_PIPELINES = {
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 EXTENSIONS = {
     "newscrawl.extensions.CrawlReport": 500,
+    "newscrawl.collector.CollectorTuning": 0,
 }
 # Off unless NEWSCRAWL_REDIS_URL is set: then a distributed worker (newscrawl/distributed/addon.py)
 ADDONS = {
@@ -88,6 +89,9 @@ NEWSCRAWL_MAX_RETRY_AFTER = 120
 # The next listing page waits while more requests than this are scheduled or downloading, so the queue (and the
 # crawl's memory) stays bounded however long the listing walk is.
 NEWSCRAWL_MAX_PENDING = 100
+# The crawl process's young-generation garbage-collection threshold (Python's default: 700; 0 leaves it alone):
+# ~0.6 ms of CPU less per article for ~3 MB (newscrawl/collector.py has the measurements).
+NEWSCRAWL_GC_THRESHOLD = 20_000
 # The distributed crawl (docs/distributed.md); empty URL = off, the crawl stores into NEWSCRAWL_DB itself.
 NEWSCRAWL_REDIS_URL = ""
 NEWSCRAWL_REDIS_RUN = ""
