@@ -1,4 +1,6 @@
-"""CollectorTuning: Python's cyclic garbage collector set for a long crawl, in the crawl process.
+"""The crawl process tuned for speed where Scrapy's defaults cost CPU for nothing a crawl needs.
+
+CollectorTuning: Python's cyclic garbage collector set for a long crawl.
 
 Scrapy and Twisted allocate many short-lived container objects per request (requests, responses, headers,
 Deferreds, coroutines), and with CPython's default threshold (a young collection every 700 allocations, an older
@@ -19,6 +21,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import MemoryStatsCollector
 
 from newscrawl.arguments import setting_value
 
@@ -52,3 +55,15 @@ class CollectorTuning:
             gc.set_threshold(*self.previous)
             gc.unfreeze()
             self.previous = None
+
+
+class LeanStatsCollector(MemoryStatsCollector):
+    """Scrapy's MemoryStatsCollector without its per-access deprecation shim.
+
+    Scrapy 2.19's StatsCollector routes every attribute access through a Python __getattribute__ that first looks
+    for a cached wrapper (raising and catching AttributeError for every plain attribute, such as `_stats` inside
+    each inc_value) so that it can warn about the deprecated `spider` argument: 1.6 us per stats call instead of
+    0.1, and a crawl makes ~54 per page (0.06-0.08 ms). The methods and what they store are the same; only the
+    warning is gone (scrapy-redis still passes `spider`, and warned about it on every run)."""
+
+    __getattribute__ = object.__getattribute__
