@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
@@ -1025,20 +1025,23 @@ def _m0011_story_key(db: sqlite_utils.Database) -> None:
     db.conn.executemany("UPDATE articles SET story_key = ? WHERE id = ?", [(key, id_) for id_, key in keys.items()])
 
 
+_STORY_COLUMNS = tuple(field.name for field in fields(stories.Candidate))
+"""The articles columns a story match reads (stories.Candidate, in its order)."""
+
+
 def _link_story(archive: Archive, article_id: int, row: dict[str, Any], alternates: Iterable[str]) -> None:
     """Set the story key of the article just written (inside upsert_article's transaction): that of the version the
     page links by hreflang if it is archived, else that of its twin in the other script by time and title (the
     candidates come from the published_at index: the articles of an hour), else its own id."""
-    columns = "id, title, script, published_at, story_key"
     me = stories.Candidate(article_id, row.get("title"), row.get("script"), row.get("published_at"), None)
-    urls = sorted({archive.resolve_url(url) for url in alternates} - {row["url"]})
-    linked = [stories.Candidate(*found) for found in archive.db.execute(
-        f"SELECT {columns} FROM articles WHERE url IN ({', '.join('?' * len(urls))})", urls)] if urls else []
+    linked = list({found["id"]: stories.Candidate(**found)
+                   for found in archive._archived(alternates, _STORY_COLUMNS).values()
+                   if found is not None and found["id"] != article_id}.values())
     window = stories.search_window(me.published_at)
     nearby = []
     if not linked and window is not None and me.script in stories.SCRIPTS:
         nearby = [stories.Candidate(*found) for found in archive.db.execute(
-            f"SELECT {columns} FROM articles WHERE published_at BETWEEN ? AND ? AND script != ? AND id != ?",
-            [*window, me.script, article_id])]
+            f"SELECT {', '.join(_STORY_COLUMNS)} FROM articles WHERE published_at BETWEEN ? AND ? AND script != ? "
+            "AND id != ?", [*window, me.script, article_id])]
     key = stories.story_key(me, linked, nearby)
     archive.db.execute("UPDATE articles SET story_key = ? WHERE id = ? AND story_key IS NOT ?", [key, article_id, key])

@@ -99,6 +99,7 @@ def slash_variant(url: str) -> str | None:
     return variant if canonical_url(variant) == variant else None
 
 
+@lru_cache(maxsize=CACHED_URLS)  # the archive looks up each related link's forms on every article linking it
 def url_forms(url: str) -> tuple[str, ...]:
     """The URL and its slash variant: every form under which an archived article is looked up."""
     variant = slash_variant(url)
