@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
@@ -24,8 +24,8 @@ from newscrawl import codec, stories
 from newscrawl.dates import TASHKENT
 from newscrawl.lock import lock_path
 from newscrawl.migrations import archive_v1, compact_v1, problems_v1, stories_v1, urls_v1
-from newscrawl.schema import (CONTENT_FIELDS, DERIVED_COLUMNS, EXTRACTED_COLUMNS, JSON_COLUMNS, RELATED,
-                              RELATED_FIELDS)
+from newscrawl.schema import (BODY_COLUMNS, CONTENT_FIELDS, DERIVED_COLUMNS, EXTRACTED_COLUMNS, JSON_COLUMNS,
+                              RELATED, RELATED_FIELDS)
 from newscrawl.translit import fold
 from newscrawl.urls import canonical_url, url_forms
 
@@ -414,6 +414,12 @@ class KnownArticle:
     etag: str | None
     last_modified: str | None
 
+_EXISTING_COLUMNS = ("id", "url", "content_hash", "first_seen_at", "last_seen_at", "last_changed_at",
+                     *(c for c in CONTENT_FIELDS if c not in BODY_COLUMNS))
+"""What upsert_article reads of the article it updates: its identity, its history and the content a new version
+keeps (_version_row); the body is read only when the content changed."""
+
+
 class Archive:
     """An open archive file. Every write is one transaction (inside batch(), one savepoint of the batch's
     transaction), so a killed process leaves a consistent file."""
@@ -636,7 +642,7 @@ class Archive:
             if raw_page is not None:
                 self._store_page(**raw_page)
             forms = {url, *map(canonical_url, aliases)}
-            existing = self._find_article(url)
+            existing = self._archived([url], _EXISTING_COLUMNS)[url]
             if existing is None:
                 row.update(first_seen_at=seen, last_seen_at=seen, last_changed_at=seen)
                 article_id = self._insert("articles", row)
@@ -673,7 +679,14 @@ class Archive:
     def _find_article(self, url: str) -> dict[str, Any] | None:
         """The archived article stored under url, its slash variant or one of their aliases (url canonical): the
         `articles` row, body not read."""
-        return next(self.db.query("SELECT * FROM articles WHERE url = ?", [self.resolve_url(url)]), None)
+        return self._row("SELECT * FROM articles WHERE url = ?", [self.resolve_url(url)])
+
+    def _row(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        """The first row of a SELECT as a dict, or None: what `next(db.query(...), None)` gives, without the
+        SAVEPOINT and RELEASE sqlite-utils wraps every query in (two statements more per lookup on the hot path)."""
+        cursor = self.db.execute(sql, params)
+        found = cursor.fetchone()
+        return None if found is None else dict(zip([c[0] for c in cursor.description], found, strict=True))
 
     def derived_state(self, url: str) -> dict[str, Any] | None:
         """What extraction decides about the archived article at any form of url, as stored: DERIVED_COLUMNS and
@@ -692,33 +705,34 @@ class Archive:
         return self.resolve_urls([url])[canonical_url(url)]
 
     def resolve_urls(self, urls: Iterable[str]) -> dict[str, str]:
-        """resolve_url() of many URLs at once (a listing page's cards, an article's related links): one query, and a
-        second for the aliases of those not archived under any of their forms. Canonical URL -> the URL its article
-        is archived under, or itself when none is.
+        """resolve_url() of many URLs at once (a listing page's cards, an article's related links). Canonical URL ->
+        the URL its article is archived under, or itself when none is. It reads the URL column only: selecting
+        whole rows made this the costliest step of a store."""
+        return {url: found["url"] if found else url for url, found in self._archived(urls, ("url",)).items()}
 
-        An article's own URL wins over its slash variant, and an article URL over an alias (a redirect source). It
-        reads the URL columns only: selecting whole rows made this the costliest step of a store."""
-        wanted = list(dict.fromkeys(map(canonical_url, urls)))
-        forms = {url: url_forms(url) for url in wanted}
-        archived = self._found_forms("SELECT url, url FROM articles WHERE url IN ({})", forms.values())
-        resolved = {url: next((form for form in found if form in archived), None) for url, found in forms.items()}
-        unknown = [url for url, found in resolved.items() if found is None]
-        aliased = self._found_forms("SELECT x.alias, a.url FROM url_aliases x JOIN articles a ON a.url = x.url "
-                                    "WHERE x.alias IN ({})", (forms[url] for url in unknown)) if unknown else {}
-        for url in unknown:
-            resolved[url] = next((aliased[form] for form in forms[url] if form in aliased), url)
-        return cast(dict[str, str], resolved)
+    def _archived(self, urls: Iterable[str], columns: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
+        """Canonical URL -> these `articles` columns of the article archived under any form of it, None when none is.
 
-    def _found_forms(self, sql: str, forms: Iterable[tuple[str, ...]]) -> dict[str, str]:
-        """The rows (key, url) that `sql` finds for these URL forms."""
-        return dict(self._rows_in(sql, list(dict.fromkeys(form for found in forms for form in found))))
+        An article's own URL wins over its slash variant, and an article URL over an alias (a redirect source).
+        The aliases are looked up in the same query as the articles (UNION ALL): one statement per URL lookup, where
+        asking for the aliases of the URLs not found took a second one on every new article."""
+        forms = {url: url_forms(url) for url in dict.fromkeys(map(canonical_url, urls))}
+        selected = ", ".join(f"a.{column}" for column in columns)
+        sql = (f"SELECT 0, a.url, {selected} FROM articles a WHERE a.url IN ({{0}}) UNION ALL "
+               f"SELECT 1, x.alias, {selected} FROM url_aliases x JOIN articles a ON a.url = x.url "
+               "WHERE x.alias IN ({0})")
+        found = {(kind, form): dict(zip(columns, row, strict=True)) for kind, form, *row in self._rows_in(
+            sql, list(dict.fromkeys(form for both in forms.values() for form in both)))}
+        return {url: next((found[kind, form] for kind in (0, 1) for form in both if (kind, form) in found), None)
+                for url, both in forms.items()}
 
     def _rows_in(self, sql: str, values: list[str], *after: Any) -> Iterator[tuple[Any, ...]]:
-        """The rows of `sql`, whose `IN ({})` takes `values` (MAX_QUERY_URLS at a time) and whose further
+        """The rows of `sql`, each of whose `IN ({0})` takes `values` (MAX_QUERY_URLS at a time), and whose further
         parameters are `after`."""
+        lists = sql.count("{0}")
         for start in range(0, len(values), MAX_QUERY_URLS):
             chunk = values[start:start + MAX_QUERY_URLS]
-            yield from self.db.execute(sql.format(", ".join("?" * len(chunk))), [*chunk, *after])
+            yield from self.db.execute(sql.format(", ".join("?" * len(chunk))), [*chunk * lists, *after])
 
     def _remember_aliases(self, url: str, aliases: set[str], seen: str) -> None:
         """Record other URLs of the article at url, and point related links made with any of them at url."""
@@ -759,8 +773,7 @@ class Archive:
                     fetched_at: str) -> int:
         digest = hashlib.sha256(body).hexdigest()
         url, final_url = canonical_url(url), canonical_url(final_url)
-        found = next(self.db.query("SELECT id FROM pages WHERE final_url = ? AND sha256 = ?",
-                                   [final_url, digest]), None)
+        found = self._row("SELECT id FROM pages WHERE final_url = ? AND sha256 = ?", [final_url, digest])
         if found:
             self.db.execute("UPDATE pages SET last_fetched_at = ?, status = ? WHERE id = ?",
                             [fetched_at, status, found["id"]])
@@ -910,7 +923,7 @@ class Archive:
             return {url: known[url] for url in urls if url in known}
         resolved = self.resolve_urls(urls)
         rows = {row[0]: KnownArticle(*row) for row in self._rows_in(
-            "SELECT url, published_at, etag, last_modified FROM articles WHERE url IN ({}) AND id <= ?",
+            "SELECT url, published_at, etag, last_modified FROM articles WHERE url IN ({0}) AND id <= ?",
             sorted(set(resolved.values())), upto)}
         return {url: rows[stored] for url, stored in resolved.items() if stored in rows}
 
@@ -1012,20 +1025,23 @@ def _m0011_story_key(db: sqlite_utils.Database) -> None:
     db.conn.executemany("UPDATE articles SET story_key = ? WHERE id = ?", [(key, id_) for id_, key in keys.items()])
 
 
+_STORY_COLUMNS = tuple(field.name for field in fields(stories.Candidate))
+"""The articles columns a story match reads (stories.Candidate, in its order)."""
+
+
 def _link_story(archive: Archive, article_id: int, row: dict[str, Any], alternates: Iterable[str]) -> None:
     """Set the story key of the article just written (inside upsert_article's transaction): that of the version the
     page links by hreflang if it is archived, else that of its twin in the other script by time and title (the
     candidates come from the published_at index: the articles of an hour), else its own id."""
-    columns = "id, title, script, published_at, story_key"
     me = stories.Candidate(article_id, row.get("title"), row.get("script"), row.get("published_at"), None)
-    urls = sorted({archive.resolve_url(url) for url in alternates} - {row["url"]})
-    linked = [stories.Candidate(*found) for found in archive.db.execute(
-        f"SELECT {columns} FROM articles WHERE url IN ({', '.join('?' * len(urls))})", urls)] if urls else []
+    linked = list({found["id"]: stories.Candidate(**found)
+                   for found in archive._archived(alternates, _STORY_COLUMNS).values()
+                   if found is not None and found["id"] != article_id}.values())
     window = stories.search_window(me.published_at)
     nearby = []
     if not linked and window is not None and me.script in stories.SCRIPTS:
         nearby = [stories.Candidate(*found) for found in archive.db.execute(
-            f"SELECT {columns} FROM articles WHERE published_at BETWEEN ? AND ? AND script != ? AND id != ?",
-            [*window, me.script, article_id])]
+            f"SELECT {', '.join(_STORY_COLUMNS)} FROM articles WHERE published_at BETWEEN ? AND ? AND script != ? "
+            "AND id != ?", [*window, me.script, article_id])]
     key = stories.story_key(me, linked, nearby)
     archive.db.execute("UPDATE articles SET story_key = ? WHERE id = ? AND story_key IS NOT ?", [key, article_id, key])

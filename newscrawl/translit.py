@@ -175,16 +175,20 @@ WHITESPACE_RE = re.compile(r"(\s+)")
 def fold(text: str) -> str:
     """Search key: lowercase, Cyrillic to Latin, x/х/ҳ to h, apostrophes removed; whitespace kept as is."""
     text = unicodedata.normalize("NFC", text)
+    # Text whose only whitespace is spaces and newlines (nearly every title, lead and body) is cut with str.split,
+    # several times faster than the regular expression on an article body (the archive folds every article's
+    # text on every write). The words then are exactly the regular expression's tokens: the check compares them
+    # with str.split(), which cuts at every whitespace character, as \s does.
+    lines = [line.split(" ") for line in text.split("\n")]
+    if text.split() == [word for words in lines for word in words if word]:
+        return "\n".join([" ".join(map(_fold_token, words)) for words in lines])
     pieces = WHITESPACE_RE.split(text)
-    for index in range(0, len(pieces), 2):
-        token = pieces[index]
-        if token:
-            pieces[index] = _fold_token(token)
+    pieces[::2] = map(_fold_token, pieces[::2])
     return "".join(pieces)
 
 
 @lru_cache(maxsize=FOLD_CACHE)
 def _fold_token(token: str) -> str:
-    """fold() of one whitespace-free token; cached, since running text repeats its words."""
+    """fold() of one whitespace-free token ("" for ""); cached, since running text repeats its words."""
     folded = to_latin(token.lower()).lower().translate(FOLD_TABLE)
     return folded or token.lower()

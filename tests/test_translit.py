@@ -89,6 +89,30 @@ def test_fold_keeps_whitespace_exactly() -> None:
     assert len(folded.split()) == len(text.split()) == 6
 
 
+def _fold_by_regex(text: str) -> str:
+    """fold() as it was written before its str.split fast path: every whitespace run kept, every token folded."""
+    import unicodedata
+
+    from newscrawl.translit import WHITESPACE_RE, _fold_token
+    pieces = WHITESPACE_RE.split(unicodedata.normalize("NFC", text))
+    return "".join(piece if index % 2 else _fold_token(piece) for index, piece in enumerate(pieces))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from("Ўзб ек\nOʻz  x\t\r\xa0\u2009\u3000\x1c.,'"), max_size=40),
+                 st.text(max_size=40)))
+def test_fold_fast_path_equals_the_regex_split(text: str) -> None:
+    """fold() cuts text with only spaces and newlines by str.split, any other by the regular expression: the
+    same answer either way (a tab, NBSP or thin space among the words takes the regular expression)."""
+    assert fold(text) == _fold_by_regex(text)
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n", "a  b", " a\n\nb ", "Ўзбекистон\tРеспубликаси", "x\xa0y z",
+                                  "Oʻzbekiston \r\n ҳа", "a \n b\u2009c"])
+def test_fold_fast_path_cases(text: str) -> None:
+    assert fold(text) == _fold_by_regex(text)
+
+
 LETTERS = st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяўқғҳABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                   "АБВЕЁЦЪЬЎҒҚҲʻʼ‘’'` -\t\n.,", max_size=60)
 

@@ -303,7 +303,7 @@ def test_an_archive_not_yet_migrated_is_looked_up_in_canonical_form(tmp_path: Pa
 
 
 def test_many_urls_resolve_in_one_go_exactly_as_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """resolve_urls() (a listing page's cards, an article's related links, in two queries) gives every URL the
+    """resolve_urls() (a listing page's cards, an article's related links, in one query) gives every URL the
     answer of resolve_url(): its own archived form first, then its slash variant, then an alias of either, else
     itself; known_for() likewise; and past MAX_QUERY_URLS (the chunk of one IN query) nothing is lost."""
     import newscrawl.archive as archive_module

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscrawl.urls import absolute_url, article_url, canonical_url, is_tracking, safe_url, slash_variant, url_forms
+from newscrawl.urls import (PLAIN_URL_RE, _canonicalize, absolute_url, article_url, canonical_url, is_plain_canonical,
+                            is_tracking, safe_url, slash_variant, url_forms)
 
 SLUG = "%D0%A1%D0%B5%D0%BD%D0%B0%D1%82-%D0%BC%D0%B0%D0%B6%D0%BB%D0%B8%D1%81%D0%B8"  # "Сенат-мажлиси" in UTF-8
 
@@ -77,6 +79,32 @@ def test_absolute_url_keeps_tracking_like_parameters_pagination_may_need() -> No
 def test_slash_variant(url: str, variant: str | None) -> None:
     assert slash_variant(url) == variant
     assert url_forms(url) == ((url, variant) if variant else (url,))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.from_regex(PLAIN_URL_RE, fullmatch=True))
+def test_a_plain_url_is_canonical_as_it_is(url: str) -> None:
+    """canonical_url's shortcut (is_plain_canonical: the URL is returned unparsed) gives what w3lib gives."""
+    if is_plain_canonical(url):
+        assert _canonicalize(url) == url
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8765/kr/news/2025/11/11/a-1/", "https://kun.uz/", "https://kun.uz/x~y/A_b.c", "http://localhost/a",
+    "http://127.0.0.01/", "http://127.1/", "http://256.0.0.1/", "http://0x7f.0.0.1/", "http://1.2.3.4.5/",
+    "http://a.123/", "http://kun.uz:80/", "https://kun.uz:443/x", "http://kun.uz:0/", "http://kun.uz:65536/",
+    "http://kun.uz:08080/", "http://xn--e1afmkfd.xn--p1ai/", "http://a--b.uz/", "http://a-.uz/", "http://-a.uz/",
+    "http://kun.uz/./x", "http://kun.uz/a/../b", "http://kun.uz//b", "http://kun.uz/.x", "http://kun.uz/%41",
+    "http://KUN.uz/", "HTTP://kun.uz/", "http://kun.uz", "http://kun.uz/a?", "http://kun.uz/a#", "http://kun.uz./a",
+])
+def test_canonical_url_shortcut_agrees_with_w3lib(url: str) -> None:
+    def answer(canonicalise: Callable[[str], str]) -> str:
+        try:
+            return canonicalise(url)
+        except ValueError as exc:  # an invalid port or address: the shortcut must not accept it either
+            return f"ValueError: {exc}"
+
+    assert answer(canonical_url) == answer(_canonicalize)
 
 
 SEGMENT = st.text(st.sampled_from("abcxyz-_.~%20ÐAžсиёатўқғҳ Ўʻ'!$&()*+,;=:@%/?#"), max_size=12)
