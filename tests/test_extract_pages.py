@@ -352,3 +352,24 @@ def test_profile_time_zone_and_date_formats(tmp_path) -> None:
     assert tashkent["related"][0]["published_at"] == "2025-11-16T00:15:00+05:00"
     assert any(p["code"] == "unparsed_date" and p["detail"].startswith("published_at from profile:")
                for p in tashkent["problems"])
+
+
+@pytest.mark.parametrize(("markup", "author"), [
+    ('<a rel="author" href="/a/">Анна Ким</a><span class="byline">Бошқа</span>', "Анна Ким"),
+    ('<div itemprop="author"><span itemprop="name">Анна Ким</span> муаллиф</div>', "Анна Ким"),
+    ('<span itemprop="author">Муаллиф: Анна Ким</span><span class="byline">Бошқа</span>', "Анна Ким"),
+    ('<a rel="author"> </a><span class="post-byline">Анна Ким</span>', "Анна Ким"),
+    ('<span class="post-author">Анна Ким</span>', "Анна Ким"),
+    ('<span rel="authors">Бошқа</span><span itemprop="authorName">Бошқа</span>', None),
+])
+def test_generic_author_attribute_selectors_before_class_ones(markup: str, author: str | None) -> None:
+    """The author markup (rel/itemprop author) wins over a byline class, whether or not the page has any
+    (generic_author skips the attribute selectors on a page with none)."""
+    from parsel import Selector
+
+    from newscrawl.pages.dom import class_index
+    from newscrawl.pages.generic import generic_author
+
+    sel = Selector(text=f"<html><body><article><h1>Сарлавҳа</h1>{markup}</article></body></html>")
+    with class_index(sel):
+        assert generic_author(sel) == author
