@@ -373,3 +373,35 @@ def test_generic_author_attribute_selectors_before_class_ones(markup: str, autho
     sel = Selector(text=f"<html><body><article><h1>Сарлавҳа</h1>{markup}</article></body></html>")
     with class_index(sel):
         assert generic_author(sel) == author
+
+
+METADATA_PAGE = """<html lang="uz"><head>
+<link rel="canonical"><link rel="canonical" href=""><link rel="canonical" href="/second">
+<link rel="Canonical" href="/case"><link rel="alternate stylesheet" hreflang="ru" href=" /ru ">
+<link rel="alternate" hreflang="x-default" href="/"><link rel="alternates" hreflang="en" href="/en">
+<link rel=" preload	alternate" hreflang=" oz " href="/oz"><link rel="alternate" href="/no-lang">
+<meta property="og:url" content="/og"><meta name="Description" content=" a  b "><meta itemprop="x" content=" ">
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H"};</script>
+<script type="application/LD+json">{"@type": "NewsArticle", "headline": "other"}</script>
+<script type="application/ld+json"></script></head>
+<body><time datetime=" 2025-11-15 ">a</time><time>b</time><time datetime="  "></time>
+<svg><link rel="canonical" href="/svg"/></svg></body></html>"""
+
+
+def test_metadata_is_read_as_its_xpaths_read_it() -> None:
+    """read_metadata finds its elements in one walk; what it reads is what each kind's XPath selects."""
+    from lxml import etree
+    from parsel import Selector
+
+    from newscrawl.pages.metadata import read_metadata
+
+    root = Selector(text=METADATA_PAGE).root
+    md = read_metadata(Selector(root=root, type="html"))
+    canonical = etree.XPath('//link[@rel="canonical"]/@href')(root)
+    assert md.canonical == ((canonical[0] if canonical else None) or "/og") == "/og"  # the first one is empty
+    assert md.time_datetime == [v.strip() for v in etree.XPath("//time/@datetime")(root) if v.strip()]
+    hreflang = etree.XPath('//link[@hreflang][@href][contains(concat(" ", normalize-space(@rel), " "), " alternate ")]')
+    assert md.hreflang == [(n.get("hreflang").strip(), n.get("href").strip()) for n in hreflang(root)]
+    assert [lang for lang, _ in md.hreflang] == ["ru", "x-default", "oz"]
+    assert md.jsonld["headline"] == "H" and md.meta == {"description": "a b"} and md.og == {"og:url": ["/og"]}
+    assert md.html_lang == "uz"
