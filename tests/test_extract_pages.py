@@ -405,3 +405,28 @@ def test_metadata_is_read_as_its_xpaths_read_it() -> None:
     assert [lang for lang, _ in md.hreflang] == ["ru", "x-default", "oz"]
     assert md.jsonld["headline"] == "H" and md.meta == {"description": "a b"} and md.og == {"og:url": ["/og"]}
     assert md.html_lang == "uz"
+
+
+@pytest.mark.parametrize("text", [
+    "", "  \n", '{"a": [1]}', '<?xml version="1.0"?><html><body><p>x</p></body></html>', "just text", "<",
+    "\x00 <html><body>a\x00b</body></html> \x00", "\ufeff<html><p>x", "\x0b<p>a</p>\x1c", "<p>Ўзбек<br>тили</p>",
+    "<html><form><input value=1><label>x</label><select><option>a</select><textarea>t</textarea></form>"
+    "<!-- c --><?pi x?></html>",
+])
+def test_pages_are_parsed_as_parsel_parses_them(text: str) -> None:
+    """parse_html builds the tree parsel's Selector(text=...) builds, whatever the text; every element is an
+    lxml.html HtmlElement (form fields included: nothing uses their form methods)."""
+    import lxml.html
+    from lxml import etree
+    from parsel import Selector
+
+    from newscrawl.pages.dom import parse_html
+
+    ours, parsel = parse_html(text), Selector(text=text)
+    assert ours.type == parsel.type
+    if parsel.type == "json":
+        assert ours.root == parsel.root
+        return
+    assert etree.tostring(ours.root.getroottree()) == etree.tostring(parsel.root.getroottree())
+    if parsel.type == "html":
+        assert all(isinstance(el, lxml.html.HtmlElement) for el in ours.root.iter(etree.Element))

@@ -12,12 +12,35 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import lxml.html
 from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 TRANSLATOR = HTMLTranslator()
 """parsel's CSS-to-XPath translator (it knows ::text and ::attr()); profiles are validated with it too."""
+
+
+# Every element of a parsed page is an lxml.html HtmlElement (comments, PIs, entities their lxml.html classes), found
+# in C: lxml.html's own lookup is a Python method called for each element given a Python object (~300 a page),
+# only to give form fields (form, input, select, textarea, label) subclasses whose form methods nothing here uses.
+_HTML_CLASSES = etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+                                               pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
+_XML_DECLARATION = re.compile(r"[\s\ufeff]*<\?xml\s")  # parsel reads such a text as XML
+
+
+def parse_html(text: str) -> Selector:
+    """A page as parsel's Selector(text=...) parses an HTML page: stripped, without NULs, as UTF-8, recovering
+    from errors, huge trees allowed, an empty document read as <html/>; with the lookup above. Text parsel would
+    not read as HTML (empty, JSON, with an XML declaration) is left to parsel itself."""
+    if text.lstrip()[:1] != "<" or _XML_DECLARATION.match(text):
+        return Selector(text=text)
+    parser = lxml.html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)  # one a page, as parsel: not
+    parser.set_element_class_lookup(_HTML_CLASSES)  # shared between the threads extraction may run on
+    root = etree.fromstring(text.strip().replace("\x00", "").encode("utf-8"), parser=parser)
+    if root is None:
+        root = etree.fromstring(b"<html/>", parser=parser)
+    return Selector(root=root, type="html")
 
 
 @lru_cache(maxsize=4096)
@@ -108,7 +131,7 @@ class ClassIndex:
         if scope is self.root:
             return 0, self.count
         if self._position is None:  # most scopes are the root: cards are asked for on some pages only
-            self._position = dict(zip(self._classed, range(self.count)))
+            self._position = dict(zip(self._classed, range(self.count), strict=True))
         start = self._position.get(scope)
         if start is None:  # not a classed element of this page
             return None

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from parsel import Selector
 
 from newscrawl.pages.cards import Card, absolute_url, generic_cards, page_base, profile_cards, same_site
-from newscrawl.pages.dom import class_index, select, select_first_text
+from newscrawl.pages.dom import class_index, parse_html, select, select_first_text
 from newscrawl.pages.layers import Layer
 from newscrawl.sites import Profile
 
@@ -43,7 +43,7 @@ def current_page_number(url: str) -> int:
 def parse_listing(html: str | Selector, url: str, profile: Profile | None = None,
                   max_cards: int | None = None) -> ListingPage:
     """Article cards (the first max_cards of them), next page and feed links of a listing page."""
-    sel = html if isinstance(html, Selector) else Selector(text=html)
+    sel = html if isinstance(html, Selector) else parse_html(html)
     with class_index(sel):  # a card's fields are class selectors: found in the index, not by walking the page
         return _parse_listing(sel, url, profile, max_cards)
 
