@@ -7,6 +7,8 @@ from functools import cache
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newscrawl.demo.site import DEMO_NOW, ExpectedArticle, demo_site, generic_site
 from newscrawl.extract import ListingHint, extract_article
@@ -430,3 +432,32 @@ def test_pages_are_parsed_as_parsel_parses_them(text: str) -> None:
     assert etree.tostring(ours.root.getroottree()) == etree.tostring(parsel.root.getroottree())
     if parsel.type == "html":
         assert all(isinstance(el, lxml.html.HtmlElement) for el in ours.root.iter(etree.Element))
+
+
+PAGE_PIECES = [b"<p>", b"</p>", b" ", b"\n", b"\t", b"\x0b", b"\x1c", b"\x00", b"\xef\xbb\xbf", b"\xc2\xa0",
+               b"\xc2\x85", b"\xe2\x80\x83", "Ўзбек".encode(), b"\xd0", b"\xff", "\ufffd".encode(), b"a", b">",
+               b'<meta charset="windows-1251">', b"<html>"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PAGE_PIECES), max_size=12),
+       st.sampled_from([None, "text/html", "text/html; charset=utf-8", "text/html; charset=windows-1251"]))
+def test_the_bytes_a_page_is_parsed_from_are_its_text_as_the_parser_reads_it(pieces: list[bytes],
+                                                                             content_type: str | None) -> None:
+    """decode_page hands the parser the page's own bytes only where they are exactly what it would parse: the
+    decoded text, stripped, without NULs, in UTF-8."""
+    from newscrawl.pages.text import decode_html, decode_page
+
+    data = b"".join(pieces)
+    text, utf8 = decode_page(data, content_type)
+    assert text == decode_html(data, content_type)
+    if utf8 is not None:
+        assert utf8 == text.strip().replace("\x00", "").encode("utf-8")
+
+
+def test_a_utf8_page_is_parsed_from_its_own_bytes() -> None:
+    from newscrawl.pages.text import decode_page
+
+    assert decode_page("\n <p>\x00Ўз</p>\r\n".encode(), "text/html; charset=utf-8")[1] == "<p>Ўз</p>".encode()
+    assert decode_page(b"<p>\xff</p>", "text/html; charset=utf-8")[1] is None  # decoding replaced a byte
+    assert decode_page("\ufeff<p>a</p>".encode(), None)[1] is None

@@ -72,9 +72,10 @@ class _Fields:
 
 
 def extract_page(html: str, url: str, fetched_at: datetime | None = None, profile: Profile | None = None,
-                 hint: ListingHint | None = None) -> Article:
-    """Extract an Article from decoded HTML. Pure: no network, no storage."""
-    sel = parse_html(html or "<html></html>")
+                 hint: ListingHint | None = None, utf8: bytes | None = None) -> Article:
+    """Extract an Article from decoded HTML (and, when decode_page gave them, the bytes to parse it from). Pure:
+    no network, no storage."""
+    sel = parse_html(html, utf8) if html else parse_html("<html></html>")
     with class_index(sel):  # nothing below changes sel's tree (the body is cut from a copy)
         return _extract_page(sel, html, url, fetched_at, profile, hint)
 

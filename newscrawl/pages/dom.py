@@ -29,15 +29,16 @@ _HTML_CLASSES = etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, c
 _XML_DECLARATION = re.compile(r"[\s\ufeff]*<\?xml\s")  # parsel reads such a text as XML
 
 
-def parse_html(text: str) -> Selector:
+def parse_html(text: str, utf8: bytes | None = None) -> Selector:
     """A page as parsel's Selector(text=...) parses an HTML page: stripped, without NULs, as UTF-8, recovering
     from errors, huge trees allowed, an empty document read as <html/>; with the lookup above. Text parsel would
-    not read as HTML (empty, JSON, with an XML declaration) is left to parsel itself."""
+    not read as HTML (empty, JSON, with an XML declaration) is left to parsel itself. `utf8`, when given, is
+    those bytes already (text.decode_page's answer)."""
     if text.lstrip()[:1] != "<" or _XML_DECLARATION.match(text):
         return Selector(text=text)
     parser = lxml.html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)  # one a page, as parsel: not
     parser.set_element_class_lookup(_HTML_CLASSES)  # shared between the threads extraction may run on
-    root = etree.fromstring(text.strip().replace("\x00", "").encode("utf-8"), parser=parser)
+    root = etree.fromstring(text.strip().replace("\x00", "").encode("utf-8") if utf8 is None else utf8, parser=parser)
     if root is None:
         root = etree.fromstring(b"<html/>", parser=parser)
     return Selector(root=root, type="html")
