@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from newscrawl.pages.article import ListingHint, extract_page
-from newscrawl.pages.text import decode_html
+from newscrawl.pages.text import decode_page
 from newscrawl.sites import Profile, resolve_profile
 
 __all__ = ["ListingHint", "extract_article"]
@@ -19,5 +19,5 @@ def extract_article(html: bytes | str, url: str, fetched_at: datetime | None = N
 
     Bytes are decoded by the HTTP charset (content_type), the BOM or <meta charset>, else by detection.
     """
-    text = decode_html(html, content_type)
-    return extract_page(text, url, fetched_at, resolve_profile(profile, url), hint).as_dict()
+    text, utf8 = decode_page(html, content_type)
+    return extract_page(text, url, fetched_at, resolve_profile(profile, url), hint, utf8).as_dict()

@@ -99,12 +99,12 @@ def validate(article: Article) -> str | None:
 def extract_fetched(item: FetchedArticle, profile: Profile | None) -> Extracted:
     """The article of a fetched page; if extraction itself fails, what the listing said, with the reason."""
     from newscrawl.pages.article import extract_page
-    from newscrawl.pages.text import content_type, decode_html
+    from newscrawl.pages.text import content_type, decode_page
     page, hint = item.page, item.hint
     fetched_at = datetime.fromisoformat(page.fetched_at)
     try:
-        article = extract_page(decode_html(page.body, content_type(page.headers)), page.final_url, fetched_at,
-                               profile, hint)
+        text, utf8 = decode_page(page.body, content_type(page.headers))
+        article = extract_page(text, page.final_url, fetched_at, profile, hint, utf8)
         error = None
     except Exception as exc:  # keep what we know and say why
         error = one_line(exc)

@@ -106,15 +106,44 @@ def article_url(base_url: str, href: str | None) -> str | None:
     return _web_url(base_url, href, canonical_url)
 
 
-@lru_cache(maxsize=CACHED_URLS)  # the join repeats with the link: a page's cards are joined once per field
 def _web_url(base_url: str, href: str | None, form: Callable[[str], str]) -> str | None:
     if not href or not href.strip():
         return None
+    href = href.strip()
+    # A site-relative link ("/news/...") joins the same way from any page of the site: keyed by the site, the
+    # links every page repeats (its related cards, its menu) are joined once, not once per page.
+    return _joined(_origin(base_url) if _joins_from_site(href) else base_url, href, form)
+
+
+def _joins_from_site(href: str) -> bool:
+    """Whether urljoin reads only the base's scheme and host for href: a path-absolute or protocol-relative link
+    ("/news/a", "//cdn.site/x.jpg"); not "//" or "//?q" (no host and no path: the base's path is kept), nor a
+    link with a tab or newline (urljoin drops them: "/\t/" is "//")."""
+    if href[:1] != "/" or "\t" in href or "\n" in href or "\r" in href:
+        return False
+    return not href.startswith("//") or href[2:3] not in ("", "?", "#")
+
+
+@lru_cache(maxsize=CACHED_URLS)  # the join repeats with the link: a page's cards are joined once per field
+def _joined(base_url: str, href: str, form: Callable[[str], str]) -> str | None:
     try:
-        url = urljoin(base_url, href.strip())
+        url = urljoin(base_url, href)
         return form(url) if urlsplit(url).scheme in WEB_SCHEMES else None
     except ValueError:  # e.g. "http://[broken"
         return None
+
+
+@lru_cache(maxsize=256)  # one entry per page URL asked about; the page's links ask it again and again
+def _origin(base_url: str) -> str:
+    """scheme://host/ of a web URL, which urljoin reads nothing else of for a path-absolute link (it takes
+    the base's scheme and host, and the link's path, query and fragment); any other URL as it is."""
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:
+        return base_url
+    if parts.scheme not in WEB_SCHEMES or not parts.netloc:
+        return base_url
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
 
 
 def slash_variant(url: str) -> str | None:

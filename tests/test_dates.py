@@ -123,3 +123,17 @@ def test_a_site_zone_replaces_tashkent_for_text_without_one() -> None:
     assert parse_date("Бугун 00:15", base).isoformat() == "2025-11-16T00:15:00+05:00"
     assert parse_date("15 ноября 2025 г., 13:35", base, moscow).isoformat() == "2025-11-15T13:35:00+03:00"
     assert parse_date("2025-11-15T12:33:00+05:00", base, moscow).isoformat() == "2025-11-15T10:33:00+03:00"
+
+
+def test_a_remembered_reading_still_resolves_against_each_base_and_zone() -> None:
+    """The reading of a text is cached across calls; the moment and the zone it resolves against are not."""
+    other = BASE + timedelta(days=3)
+    utc = timezone.utc
+    for text in ("Кеча, 17:22", "2 soat oldin", "15 ноябрь, 13:35", "15.11.2025 13:35", "2025-11-15 13:35", "ҳозир"):
+        first = [parse_date_precise(text, base, zone) for base in (BASE, other) for zone in (None, utc)]
+        assert [parse_date_precise(text, base, zone) for base in (BASE, other) for zone in (None, utc)] == first
+    for text in ("Кеча, 17:22", "2 soat oldin", "ҳозир"):  # relative: another fetch time, another moment
+        assert parse_date(text, BASE) != parse_date(text, other), text
+    for text in ("Кеча, 17:22", "15.11.2025 13:35", "2025-11-15 13:35"):  # no zone printed: the site's zone
+        assert parse_date(text, BASE) != parse_date(text, BASE, utc), text
+    assert parse_date("2 soat oldin", other) == other.replace(second=0) - timedelta(hours=2)

@@ -7,6 +7,8 @@ from functools import cache
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newscrawl.demo.site import DEMO_NOW, ExpectedArticle, demo_site, generic_site
 from newscrawl.extract import ListingHint, extract_article
@@ -352,3 +354,110 @@ def test_profile_time_zone_and_date_formats(tmp_path) -> None:
     assert tashkent["related"][0]["published_at"] == "2025-11-16T00:15:00+05:00"
     assert any(p["code"] == "unparsed_date" and p["detail"].startswith("published_at from profile:")
                for p in tashkent["problems"])
+
+
+@pytest.mark.parametrize(("markup", "author"), [
+    ('<a rel="author" href="/a/">Анна Ким</a><span class="byline">Бошқа</span>', "Анна Ким"),
+    ('<div itemprop="author"><span itemprop="name">Анна Ким</span> муаллиф</div>', "Анна Ким"),
+    ('<span itemprop="author">Муаллиф: Анна Ким</span><span class="byline">Бошқа</span>', "Анна Ким"),
+    ('<a rel="author"> </a><span class="post-byline">Анна Ким</span>', "Анна Ким"),
+    ('<span class="post-author">Анна Ким</span>', "Анна Ким"),
+    ('<span rel="authors">Бошқа</span><span itemprop="authorName">Бошқа</span>', None),
+])
+def test_generic_author_attribute_selectors_before_class_ones(markup: str, author: str | None) -> None:
+    """The author markup (rel/itemprop author) wins over a byline class, whether or not the page has any
+    (generic_author skips the attribute selectors on a page with none)."""
+    from parsel import Selector
+
+    from newscrawl.pages.dom import class_index
+    from newscrawl.pages.generic import generic_author
+
+    sel = Selector(text=f"<html><body><article><h1>Сарлавҳа</h1>{markup}</article></body></html>")
+    with class_index(sel):
+        assert generic_author(sel) == author
+
+
+METADATA_PAGE = """<html lang="uz"><head>
+<link rel="canonical"><link rel="canonical" href=""><link rel="canonical" href="/second">
+<link rel="Canonical" href="/case"><link rel="alternate stylesheet" hreflang="ru" href=" /ru ">
+<link rel="alternate" hreflang="x-default" href="/"><link rel="alternates" hreflang="en" href="/en">
+<link rel=" preload	alternate" hreflang=" oz " href="/oz"><link rel="alternate" href="/no-lang">
+<meta property="og:url" content="/og"><meta name="Description" content=" a  b "><meta itemprop="x" content=" ">
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H"};</script>
+<script type="application/LD+json">{"@type": "NewsArticle", "headline": "other"}</script>
+<script type="application/ld+json"></script></head>
+<body><time datetime=" 2025-11-15 ">a</time><time>b</time><time datetime="  "></time>
+<svg><link rel="canonical" href="/svg"/></svg></body></html>"""
+
+
+def test_metadata_is_read_as_its_xpaths_read_it() -> None:
+    """read_metadata finds its elements in one walk; what it reads is what each kind's XPath selects."""
+    from lxml import etree
+    from parsel import Selector
+
+    from newscrawl.pages.metadata import read_metadata
+
+    root = Selector(text=METADATA_PAGE).root
+    md = read_metadata(Selector(root=root, type="html"))
+    canonical = etree.XPath('//link[@rel="canonical"]/@href')(root)
+    assert md.canonical == ((canonical[0] if canonical else None) or "/og") == "/og"  # the first one is empty
+    assert md.time_datetime == [v.strip() for v in etree.XPath("//time/@datetime")(root) if v.strip()]
+    hreflang = etree.XPath('//link[@hreflang][@href][contains(concat(" ", normalize-space(@rel), " "), " alternate ")]')
+    assert md.hreflang == [(n.get("hreflang").strip(), n.get("href").strip()) for n in hreflang(root)]
+    assert [lang for lang, _ in md.hreflang] == ["ru", "x-default", "oz"]
+    assert md.jsonld["headline"] == "H" and md.meta == {"description": "a b"} and md.og == {"og:url": ["/og"]}
+    assert md.html_lang == "uz"
+
+
+@pytest.mark.parametrize("text", [
+    "", "  \n", '{"a": [1]}', '<?xml version="1.0"?><html><body><p>x</p></body></html>', "just text", "<",
+    "\x00 <html><body>a\x00b</body></html> \x00", "\ufeff<html><p>x", "\x0b<p>a</p>\x1c", "<p>Ўзбек<br>тили</p>",
+    "<html><form><input value=1><label>x</label><select><option>a</select><textarea>t</textarea></form>"
+    "<!-- c --><?pi x?></html>",
+])
+def test_pages_are_parsed_as_parsel_parses_them(text: str) -> None:
+    """parse_html builds the tree parsel's Selector(text=...) builds, whatever the text; every element is an
+    lxml.html HtmlElement (form fields included: nothing uses their form methods)."""
+    import lxml.html
+    from lxml import etree
+    from parsel import Selector
+
+    from newscrawl.pages.dom import parse_html
+
+    ours, parsel = parse_html(text), Selector(text=text)
+    assert ours.type == parsel.type
+    if parsel.type == "json":
+        assert ours.root == parsel.root
+        return
+    assert etree.tostring(ours.root.getroottree()) == etree.tostring(parsel.root.getroottree())
+    if parsel.type == "html":
+        assert all(isinstance(el, lxml.html.HtmlElement) for el in ours.root.iter(etree.Element))
+
+
+PAGE_PIECES = [b"<p>", b"</p>", b" ", b"\n", b"\t", b"\x0b", b"\x1c", b"\x00", b"\xef\xbb\xbf", b"\xc2\xa0",
+               b"\xc2\x85", b"\xe2\x80\x83", "Ўзбек".encode(), b"\xd0", b"\xff", "\ufffd".encode(), b"a", b">",
+               b'<meta charset="windows-1251">', b"<html>"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PAGE_PIECES), max_size=12),
+       st.sampled_from([None, "text/html", "text/html; charset=utf-8", "text/html; charset=windows-1251"]))
+def test_the_bytes_a_page_is_parsed_from_are_its_text_as_the_parser_reads_it(pieces: list[bytes],
+                                                                             content_type: str | None) -> None:
+    """decode_page hands the parser the page's own bytes only where they are exactly what it would parse: the
+    decoded text, stripped, without NULs, in UTF-8."""
+    from newscrawl.pages.text import decode_html, decode_page
+
+    data = b"".join(pieces)
+    text, utf8 = decode_page(data, content_type)
+    assert text == decode_html(data, content_type)
+    if utf8 is not None:
+        assert utf8 == text.strip().replace("\x00", "").encode("utf-8")
+
+
+def test_a_utf8_page_is_parsed_from_its_own_bytes() -> None:
+    from newscrawl.pages.text import decode_page
+
+    assert decode_page("\n <p>\x00Ўз</p>\r\n".encode(), "text/html; charset=utf-8")[1] == "<p>Ўз</p>".encode()
+    assert decode_page(b"<p>\xff</p>", "text/html; charset=utf-8")[1] is None  # decoding replaced a byte
+    assert decode_page("\ufeff<p>a</p>".encode(), None)[1] is None

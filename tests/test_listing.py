@@ -85,6 +85,12 @@ def test_profile_that_matches_nothing_falls_back_to_generic() -> None:
     ('<a href="/kr/siyosat/?page=2">2</a>', "/kr/siyosat/?page=2", None),
     ('<a href="https://elsewhere.example/kr/?page=2">Next</a>', "/kr/siyosat/", None),
     ("", "/kr/siyosat/", None),
+    # rel is a token list; a link without href is skipped; the text of nested markup is the link's text
+    ('<a rel="nofollow\tnext" href="?page=5">x</a>', "/kr/siyosat/", "/kr/siyosat/?page=5"),
+    ('<a rel="nextpage" href="?page=6">x</a><a rel="next">x</a><a href="?page=7"><b>Кейинги</b> »</a>',
+     "/kr/siyosat/", "/kr/siyosat/?page=7"),
+    ('<a href="?page=8" aria-label="Next page"><svg></svg></a>', "/kr/siyosat/", "/kr/siyosat/?page=8"),
+    ('<a href="?p=9"><span>2</span></a>', "/kr/siyosat/", "/kr/siyosat/?p=9"),
 ])
 def test_next_page_forms(nav: str, url: str, expected: str | None) -> None:
     head = nav if nav.startswith("<link") else ""

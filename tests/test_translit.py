@@ -63,6 +63,17 @@ def test_detect_script() -> None:
     assert detect_script("ʻʼ'") is None
 
 
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2000)))
+def test_letters_are_counted_by_runs_as_one_by_one(text: str) -> None:
+    """detect_script counts letters by runs: the same counts as one match per letter, whatever the text."""
+    from newscrawl.translit import (_CYRILLIC_RUN_RE, _LATIN_RUN_RE, CYRILLIC_LETTER_RE, LATIN_LETTER_RE,
+                                    _letters)
+
+    assert _letters(_CYRILLIC_RUN_RE, text) == len(CYRILLIC_LETTER_RE.findall(text))
+    assert _letters(_LATIN_RUN_RE, text) == len(LATIN_LETTER_RE.findall(text))
+
+
 @pytest.mark.parametrize("group", FOLD_GROUPS, ids=[g[0] for g in FOLD_GROUPS])
 def test_fold_groups_meet(group: list[str]) -> None:
     keys = {fold(word) for word in group}

@@ -135,3 +135,27 @@ def test_canonical_url_is_idempotent(url: str) -> None:
 def test_a_stored_url_and_its_slash_variant_canonicalise_to_themselves(url: str) -> None:
     for form in url_forms(canonical_url(url)):
         assert canonical_url(form) == form
+
+
+JOIN_BASES = ["https://kun.uz/kr/news/2025/11/15/a/?page=2#top", "HTTP://User@Kun.UZ:8080/a/b;p?q", "http://[::1]/x/y",
+              "https://kun.uz", "https://kun.uz/a/../b/./c", "ftp://kun.uz/a/", "mailto:x@kun.uz", "kun.uz/a/",
+              "http://[broken/a", "", "https://kun.uz/\tnews/"]
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(JOIN_BASES), st.text(alphabet="/.:;?#@%[]\t\n ab-", max_size=12))
+def test_a_path_absolute_link_joins_as_from_the_page_itself(base: str, tail: str) -> None:
+    """Links starting with "/" are joined against the page's scheme and host (cached per site): the same URL as
+    urljoin with the whole page URL gives."""
+    from urllib.parse import urljoin, urlsplit
+
+    def expected(form):  # type: ignore[no-untyped-def]
+        try:
+            url = urljoin(base, href.strip())
+            return form(url) if urlsplit(url).scheme in ("http", "https") else None
+        except ValueError:
+            return None
+
+    for href in ("/" + tail, " /" + tail, "//" + tail, "/\t/" + tail, "\n//" + tail):
+        assert absolute_url(base, href) == expected(safe_url), href
+        assert article_url(base, href) == expected(canonical_url), href

@@ -15,7 +15,7 @@ from newscrawl.dates import ParsedDate
 from newscrawl.items import Article, Problem, ProblemCode, RelatedLink
 from newscrawl.pages.body import extract_body
 from newscrawl.pages.cards import Card, absolute_url, page_base
-from newscrawl.pages.dom import class_index, drop_node, element_text, select, select_first_text
+from newscrawl.pages.dom import class_index, drop_node, element_text, parse_html, select, select_first_text
 from newscrawl.pages.layers import STRUCTURED, Layer
 from newscrawl.pages.metadata import Metadata, jsonld_list, jsonld_text, read_metadata
 from newscrawl.pages.generic import (breadcrumb_category, generic_author, generic_lead, generic_title, kicker_category,
@@ -72,9 +72,10 @@ class _Fields:
 
 
 def extract_page(html: str, url: str, fetched_at: datetime | None = None, profile: Profile | None = None,
-                 hint: ListingHint | None = None) -> Article:
-    """Extract an Article from decoded HTML. Pure: no network, no storage."""
-    sel = Selector(text=html or "<html></html>")
+                 hint: ListingHint | None = None, utf8: bytes | None = None) -> Article:
+    """Extract an Article from decoded HTML (and, when decode_page gave them, the bytes to parse it from). Pure:
+    no network, no storage."""
+    sel = parse_html(html, utf8) if html else parse_html("<html></html>")
     with class_index(sel):  # nothing below changes sel's tree (the body is cut from a copy)
         return _extract_page(sel, html, url, fetched_at, profile, hint)
 

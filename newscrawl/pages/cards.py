@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -13,6 +13,7 @@ from parsel import Selector
 from newscrawl.dates import parse_date_precise
 from newscrawl.pages.dom import node_text, select, select_first_text
 from newscrawl.sites import Profile
+from newscrawl.urls import CACHED_URLS
 from newscrawl.urls import absolute_url as absolute_url, article_url as article_url  # used here, re-exported
 
 NON_ARTICLE_PATH = re.compile(
@@ -46,9 +47,13 @@ def page_base(sel: Selector, url: str) -> str:
 
 
 def same_site(url: str, other: str) -> bool:
-    a = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    b = (urlsplit(other).hostname or "").lower().removeprefix("www.")
+    a, b = _site_host(url), _site_host(other)
     return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+@lru_cache(maxsize=CACHED_URLS)  # one side is the page's own URL, and a site's menu and pager links recur
+def _site_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
 
 
 def profile_cards(sel: Selector, base: str, card_selectors: tuple[str, ...], profile: Profile) -> list[Card]:

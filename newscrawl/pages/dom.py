@@ -12,12 +12,36 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import lxml.html
 from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 TRANSLATOR = HTMLTranslator()
 """parsel's CSS-to-XPath translator (it knows ::text and ::attr()); profiles are validated with it too."""
+
+
+# Every element of a parsed page is an lxml.html HtmlElement (comments, PIs, entities their lxml.html classes), found
+# in C: lxml.html's own lookup is a Python method called for each element given a Python object (~300 a page),
+# only to give form fields (form, input, select, textarea, label) subclasses whose form methods nothing here uses.
+_HTML_CLASSES = etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+                                               pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
+_XML_DECLARATION = re.compile(r"[\s\ufeff]*<\?xml\s")  # parsel reads such a text as XML
+
+
+def parse_html(text: str, utf8: bytes | None = None) -> Selector:
+    """A page as parsel's Selector(text=...) parses an HTML page: stripped, without NULs, as UTF-8, recovering
+    from errors, huge trees allowed, an empty document read as <html/>; with the lookup above. Text parsel would
+    not read as HTML (empty, JSON, with an XML declaration) is left to parsel itself. `utf8`, when given, is
+    those bytes already (text.decode_page's answer)."""
+    if text.lstrip()[:1] != "<" or _XML_DECLARATION.match(text):
+        return Selector(text=text)
+    parser = lxml.html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)  # one a page, as parsel: not
+    parser.set_element_class_lookup(_HTML_CLASSES)  # shared between the threads extraction may run on
+    root = etree.fromstring(text.strip().replace("\x00", "").encode("utf-8") if utf8 is None else utf8, parser=parser)
+    if root is None:
+        root = etree.fromstring(b"<html/>", parser=parser)
+    return Selector(root=root, type="html")
 
 
 @lru_cache(maxsize=4096)
@@ -70,26 +94,46 @@ class ClassIndex:
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
-        classed = _CLASSED(root)
-        self.count = len(classed)
-        self.position: dict[etree._Element, int] = {}
-        self.by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
+        self._classed: list[etree._Element] = _CLASSED(root)
+        self.count = len(self._classed)
+        # A page repeats a few dozen class values over its hundreds of classed elements (every card has the same
+        # ones), so values are split into tokens once each, and a token's elements are gathered when first asked.
+        by_value: dict[str, list[int]] = {}
+        for number, element in enumerate(self._classed):
+            value = element.get("class")
+            positions = by_value.get(value)
+            if positions is None:
+                by_value[value] = [number]
+            else:
+                positions.append(number)
+        self._by_value = by_value
+        self._values: dict[str, list[str]] = {}  # class token -> the class values holding it
+        for value in by_value:
+            for token in set(_XPATH_BLANKS.split(value)):  # a set: class="a a" holds a once
+                if token:
+                    self._values.setdefault(token, []).append(value)
+        self._by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
+        self._position: dict[etree._Element, int] | None = None
         self._ends: dict[etree._Element, int] = {}
         self._parts: dict[str, tuple[list[etree._Element], list[int]]] = {}
-        for number, element in enumerate(classed):
-            self.position[element] = number
-            for token in _XPATH_BLANKS.split(element.get("class")):
-                if token:
-                    elements, positions = self.by_class.setdefault(token, ([], []))
-                    if not positions or positions[-1] != number:  # class="a a"
-                        elements.append(element)
-                        positions.append(number)
+
+    def _with_class(self, token: str) -> tuple[list[etree._Element], list[int]]:
+        """Elements with the class token, in document order."""
+        found = self._by_class.get(token)
+        if found is None:
+            values = self._values.get(token, ())
+            positions = self._by_value[values[0]] if len(values) == 1 else \
+                sorted(p for value in values for p in self._by_value[value])
+            found = self._by_class[token] = ([self._classed[p] for p in positions], positions)
+        return found
 
     def _span(self, scope: etree._Element) -> tuple[int, int] | None:
         """Positions of the classed elements in scope's subtree (itself included): [start, end)."""
         if scope is self.root:
             return 0, self.count
-        start = self.position.get(scope)
+        if self._position is None:  # most scopes are the root: cards are asked for on some pages only
+            self._position = dict(zip(self._classed, range(self.count), strict=True))
+        start = self._position.get(scope)
         if start is None:  # not a classed element of this page
             return None
         end = self._ends.get(scope)
@@ -101,12 +145,9 @@ class ClassIndex:
         """Elements with a class token containing part, in document order."""
         found = self._parts.get(part)
         if found is None:
-            hits: dict[int, etree._Element] = {}
-            for token, (elements, positions) in self.by_class.items():
-                if part in token:
-                    hits.update(zip(positions, elements, strict=True))  # parallel lists of one class token
-            order = sorted(hits)
-            found = self._parts[part] = ([hits[p] for p in order], order)
+            positions = sorted({p for token, values in self._values.items() if part in token
+                                for value in values for p in self._by_value[value]})
+            found = self._parts[part] = ([self._classed[p] for p in positions], positions)
         return found
 
     def select(self, scope: etree._Element, step: _ClassStep) -> list | None:
@@ -116,7 +157,7 @@ class ClassIndex:
         span = self._span(scope)
         if span is None:
             return None
-        elements, positions = self._with_part(step.name) if step.substring else self.by_class.get(step.name, ([], []))
+        elements, positions = self._with_part(step.name) if step.substring else self._with_class(step.name)
         anchors = elements[bisect_left(positions, span[0]):bisect_left(positions, span[1])]
         if step.tag is not None:
             anchors = [a for a in anchors if a.tag == step.tag]

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from lxml import etree
 from parsel import Selector
 
 from newscrawl.pages.cards import Card, absolute_url, generic_cards, page_base, profile_cards, same_site
-from newscrawl.pages.dom import class_index, select, select_first_text
+from newscrawl.pages.dom import class_index, parse_html, select, select_first_text
 from newscrawl.pages.layers import Layer
 from newscrawl.sites import Profile
 
@@ -17,6 +18,8 @@ NEXT_WORDS = re.compile(r"^(кейинги|keyingi|далее|следующая
                         r"(кейинги|keyingi|далее|следующая|next)\s*[»›→>]?$", re.IGNORECASE)
 MAIN_CONTENT = ("main", "[role=main]", "#content", ".content", "#main", ".main")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+_XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
+_ALTERNATE_LINKS = etree.XPath("descendant-or-self::link[@rel = 'alternate']")  # 'link[rel="alternate"]'
 
 
 @dataclass
@@ -43,7 +46,7 @@ def current_page_number(url: str) -> int:
 def parse_listing(html: str | Selector, url: str, profile: Profile | None = None,
                   max_cards: int | None = None) -> ListingPage:
     """Article cards (the first max_cards of them), next page and feed links of a listing page."""
-    sel = html if isinstance(html, Selector) else Selector(text=html)
+    sel = html if isinstance(html, Selector) else parse_html(html)
     with class_index(sel):  # a card's fields are class selectors: found in the index, not by walking the page
         return _parse_listing(sel, url, profile, max_cards)
 
@@ -85,17 +88,25 @@ def main_content(sel: Selector) -> Selector:
 
 def generic_next_page(sel: Selector, base: str, url: str) -> str | None:
     """rel=next, a "next"-worded link, or the link to page N+1."""
-    for href in sel.css('link[rel~="next"]::attr(href), a[rel~="next"]::attr(href)').getall():
+    for node in sel.root.iter("link", "a"):  # link[rel~="next"], a[rel~="next"]: "next" one of rel's tokens
+        href, rel = node.get("href"), node.get("rel")
+        if href is None or rel is None or "next" not in _XPATH_BLANKS.split(rel):
+            continue
         found = absolute_url(base, href)
         if found and same_site(found, url):
             return found
     following = current_page_number(url) + 1
-    for a in sel.css("a[href]"):
-        text = " ".join("".join(a.css("::text").getall()).split())
-        found = absolute_url(base, a.attrib["href"])
+    # a[href], walked lazily (the next page's link is found long before the footer's) and as elements, not a
+    # Selector each: a listing page has hundreds of links
+    for a in sel.root.iter("a"):
+        href = a.get("href")
+        if href is None:
+            continue
+        text = " ".join("".join(a.itertext()).split())  # its text nodes, as "::text" selects them
+        found = absolute_url(base, href)
         if not found or not same_site(found, url) or found == url:
             continue
-        if (text and NEXT_WORDS.search(text)) or (a.attrib.get("aria-label", "").lower() in ("next", "next page")):
+        if (text and NEXT_WORDS.search(text)) or (a.get("aria-label", "").lower() in ("next", "next page")):
             return found
         if text == str(following) or (current_page_number(found) == following and text.isdigit()):
             return found
@@ -114,9 +125,9 @@ def following_page(hrefs: list[str], base: str, url: str) -> str | None:
 
 def feed_links(sel: Selector, base: str) -> list[str]:
     links = []
-    for node in sel.css('link[rel="alternate"]'):
-        if node.attrib.get("type", "").lower() in FEED_TYPES:
-            found = absolute_url(base, node.attrib.get("href"))
+    for node in _ALTERNATE_LINKS(sel.root):
+        if node.get("type", "").lower() in FEED_TYPES:
+            found = absolute_url(base, node.get("href"))
             if found:
                 links.append(found)
     return links

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +32,12 @@ class Metadata:
         return values[0] if values else None
 
 
-JSONLD_TEXT = etree.XPath('//script[@type="application/ld+json"]/text()')
-META = etree.XPath("//meta")
-TIME_DATETIME = etree.XPath("//time/@datetime")
-CANONICAL = etree.XPath('//link[@rel="canonical"]/@href')
+JSONLD_TYPE = "application/ld+json"
+# The elements metadata is read from, found in one walk of the page (an XPath per kind walked it five times).
+METADATA_TAGS = ("meta", "time", "link", "script")
+TEXT_NODES = etree.XPath("text()")
 HTML_LANG = etree.XPath("/html/@lang")
-HREFLANG = etree.XPath('//link[@hreflang][@href][contains(concat(" ", normalize-space(@rel), " "), " alternate ")]')
+_XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
 
 
 def _jsonld_objects(data: Any) -> list[dict[str, Any]]:
@@ -60,10 +61,11 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(v).lower() for v in values}
 
 
-def article_jsonld(sel: Selector) -> dict[str, Any]:
-    """The page's NewsArticle/Article JSON-LD object (the first one that has a headline), or {}."""
+def article_jsonld(scripts: list[etree._Element]) -> dict[str, Any]:
+    """The NewsArticle/Article JSON-LD object of the page's ld+json scripts (the first one that has a headline),
+    or {}."""
     candidates: list[dict[str, Any]] = []
-    for raw in JSONLD_TEXT(sel.root):
+    for raw in (text for script in scripts for text in TEXT_NODES(script)):
         try:
             data = json.loads(raw.strip().rstrip(";"), strict=False)
         except (ValueError, RecursionError):
@@ -103,23 +105,46 @@ def jsonld_list(value: Any) -> list[str]:
 
 def read_metadata(sel: Selector) -> Metadata:
     root = sel.root
-    md = Metadata(jsonld=article_jsonld(sel))
-    for node in META(root):
-        attrib = node.attrib
-        key = (attrib.get("property") or attrib.get("name") or attrib.get("itemprop") or "").strip()
-        content = attrib.get("content")
-        if not key or content is None or not content.strip():
-            continue
-        key = key.lower()
-        content = " ".join(content.split())
-        if key.startswith(("og:", "article:")):
-            md.og.setdefault(key, []).append(content)
-        else:
-            md.meta.setdefault(key, content)
-    md.time_datetime = [v.strip() for v in TIME_DATETIME(root) if v.strip()]
-    canonical = CANONICAL(root)
-    md.canonical = (canonical[0] if canonical else None) or md.og_first("og:url")
+    md = Metadata()
+    scripts: list[etree._Element] = []
+    canonical: str | None = None
+    for node in root.iter(*METADATA_TAGS):  # document order, as each kind's XPath (//meta, //time, ...) gave it
+        tag = node.tag
+        if tag == "meta":
+            _read_meta(md, node)
+        elif tag == "time":
+            value = node.get("datetime")
+            if value is not None and value.strip():
+                md.time_datetime.append(value.strip())
+        elif tag == "link":
+            href = node.get("href")
+            if href is None:
+                continue
+            rel = node.get("rel")
+            if canonical is None and rel == "canonical":
+                canonical = href
+            # [contains(concat(" ", normalize-space(@rel), " "), " alternate ")]: one of rel's tokens
+            lang = node.get("hreflang")
+            if lang is not None and rel is not None and "alternate" in _XPATH_BLANKS.split(rel):
+                md.hreflang.append((lang.strip(), href.strip()))
+        elif node.get("type") == JSONLD_TYPE:
+            scripts.append(node)
+    md.jsonld = article_jsonld(scripts)
+    md.canonical = canonical or md.og_first("og:url")
     lang = HTML_LANG(root)
     md.html_lang = (lang[0] if lang else None) or md.meta.get("content-language")
-    md.hreflang = [(node.get("hreflang").strip(), node.get("href").strip()) for node in HREFLANG(root)]
     return md
+
+
+def _read_meta(md: Metadata, node: etree._Element) -> None:
+    attrib = node.attrib
+    key = (attrib.get("property") or attrib.get("name") or attrib.get("itemprop") or "").strip()
+    content = attrib.get("content")
+    if not key or content is None or not content.strip():
+        return
+    key = key.lower()
+    content = " ".join(content.split())
+    if key.startswith(("og:", "article:")):
+        md.og.setdefault(key, []).append(content)
+    else:
+        md.meta.setdefault(key, content)

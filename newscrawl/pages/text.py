@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from charset_normalizer import from_bytes
 from lxml import etree
 from lxml import html as lxml_html
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, resolve_encoding
 
 # Elements that end a paragraph.
 BLOCK_TAGS = {
@@ -31,10 +31,26 @@ def _detect(data: bytes) -> str | None:
 
 def decode_html(data: bytes | str, content_type: str | None = None) -> str:
     """HTML as text: charset from the HTTP header, the BOM or <meta>, else detected."""
+    return decode_page(data, content_type)[0]
+
+
+_PRINTABLE = range(0x21, 0x7F)  # ASCII but blanks and controls
+_ASCII_BLANKS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the ASCII characters str.strip() strips
+
+
+def decode_page(data: bytes | str, content_type: str | None = None) -> tuple[str, bytes | None]:
+    """decode_html's text, and the bytes the page's parser reads (the text stripped, without NULs, in UTF-8)
+    when the page's own bytes already are those: UTF-8 (declared or detected), nothing replaced on decoding,
+    ASCII at either end once ASCII blanks are stripped (no BOM, no other blank, no NUL there). Else None: the
+    parser encodes the text (~60 us a 45 KB page)."""
     if isinstance(data, str):
-        return data
-    _, text = html_to_unicode(content_type, data, auto_detect_fun=_detect)
-    return text
+        return data, None
+    encoding, text = html_to_unicode(content_type, data, auto_detect_fun=_detect)
+    body = data.strip(_ASCII_BLANKS)
+    if body and body[0] in _PRINTABLE and body[-1] in _PRINTABLE and resolve_encoding(encoding) == "utf-8" \
+            and "\ufffd" not in text:
+        return text, body.replace(b"\x00", b"")
+    return text, None
 
 
 def content_type(headers: dict[str, str]) -> str | None:
