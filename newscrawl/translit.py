@@ -185,11 +185,13 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     # Text whose only whitespace is spaces and newlines (nearly every title, lead and body) is cut with str.split,
     # several times faster than the regular expression on an article body (the archive folds every article's
-    # text on every write). The words then are exactly the regular expression's tokens: the check compares them
-    # with str.split(), which cuts at every whitespace character, as \s does.
-    lines = [line.split(" ") for line in text.split("\n")]
-    if text.split() == [word for words in lines for word in words if word]:
-        return "\n".join([" ".join(map(_fold_token, words)) for words in lines])
+    # text on every write). The words then are exactly the regular expression's tokens. The check: a line with
+    # nothing unprintable holds no whitespace but the space (every other whitespace character, \t \r \xa0
+    # \u2009 ..., is unprintable), in one C loop, where comparing the words with str.split() built two lists.
+    # Unprintable text that is not whitespace (a soft hyphen) merely takes the regular expression.
+    lines = text.split("\n")
+    if all(map(str.isprintable, lines)):
+        return "\n".join([" ".join(map(_fold_token, line.split(" "))) for line in lines])
     pieces = WHITESPACE_RE.split(text)
     pieces[::2] = map(_fold_token, pieces[::2])
     return "".join(pieces)

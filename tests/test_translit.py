@@ -119,9 +119,15 @@ def test_fold_fast_path_equals_the_regex_split(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n", "a  b", " a\n\nb ", "Ўзбекистон\tРеспубликаси", "x\xa0y z",
-                                  "Oʻzbekiston \r\n ҳа", "a \n b\u2009c"])
+                                  "Oʻzbekiston \r\n ҳа", "a \n b\u2009c", "a\xa0\nb",
+                                  "soft\xadhyphen zero\u200bwidth", "x\x1cy", "\u2028 \u2029", "a\x85b"])
 def test_fold_fast_path_cases(text: str) -> None:
     assert fold(text) == _fold_by_regex(text)
+
+
+def test_only_the_space_is_printable_whitespace() -> None:
+    """fold()'s fast path rests on it: a line with no unprintable character has no whitespace but " "."""
+    assert [hex(code) for code in range(0x110000) if chr(code).isspace() and chr(code).isprintable()] == ["0x20"]
 
 
 LETTERS = st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяўқғҳABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
