@@ -74,15 +74,22 @@ def is_plain_canonical(url: str) -> bool:
     out-of-range port, an IPv4 part over 255 or with a leading zero, an IDNA label): then canonical_url(url) is url,
     with no parsing (a canonicalisation the cache misses cost 13 us in a loop, several times that in the archive's
     writer, where it runs cold between SQLite statements; tests/test_urls.py checks the two agree)."""
+    return _plain_path(url) is not None
+
+
+def _plain_path(url: str) -> str | None:
+    """The path of url when is_plain_canonical(url), else None."""
     match = PLAIN_URL_RE.fullmatch(url)
     if match is None:
-        return False
-    scheme, name, address, port, _ = match.groups()
+        return None
+    scheme, name, address, port, path = match.groups()
     if port is not None and (int(port) > 65535 or int(port) == DEFAULT_PORTS[scheme]):
-        return False
+        return None
     if address is not None:
-        return all(part == "0" or (not part.startswith("0") and int(part) <= 255) for part in address.split("."))
-    return "--" not in name
+        plain = all(part == "0" or (not part.startswith("0") and int(part) <= 255) for part in address.split("."))
+    else:
+        plain = "--" not in name
+    return path if plain else None
 
 
 def _canonicalize(url: str) -> str:
@@ -151,6 +158,14 @@ def slash_variant(url: str) -> str | None:
 
     A site that answers both `/x` and `/x/` (or redirects one to the other) shows one article under two URLs;
     the archive stores the form it fetched and treats this variant as the same article."""
+    plain = _plain_path(url)
+    if plain is not None:  # toggling the slash of a plain URL's path leaves it plain (so canonical): no parsing
+        return None if plain == "/" else url[:-1] if plain.endswith("/") else url + "/"
+    return _parsed_slash_variant(url)
+
+
+def _parsed_slash_variant(url: str) -> str | None:
+    """slash_variant() of any canonical URL, by parsing it."""
     parts = urlsplit(url)
     if parts.path in ("", "/"):
         return None

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscrawl.urls import (PLAIN_URL_RE, _canonicalize, absolute_url, article_url, canonical_url, is_plain_canonical,
-                            is_tracking, safe_url, slash_variant, url_forms)
+from newscrawl.urls import (PLAIN_URL_RE, _canonicalize, _parsed_slash_variant, absolute_url, article_url,
+                            canonical_url, is_plain_canonical, is_tracking, safe_url, slash_variant, url_forms)
 
 SLUG = "%D0%A1%D0%B5%D0%BD%D0%B0%D1%82-%D0%BC%D0%B0%D0%B6%D0%BB%D0%B8%D1%81%D0%B8"  # "Сенат-мажлиси" in UTF-8
 
@@ -87,6 +87,14 @@ def test_a_plain_url_is_canonical_as_it_is(url: str) -> None:
     """canonical_url's shortcut (is_plain_canonical: the URL is returned unparsed) gives what w3lib gives."""
     if is_plain_canonical(url):
         assert _canonicalize(url) == url
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.from_regex(PLAIN_URL_RE, fullmatch=True))
+def test_a_plain_urls_slash_variant_is_the_parsed_one(url: str) -> None:
+    """slash_variant's shortcut for a plain canonical URL (toggle the last character) gives what parsing gives."""
+    if is_plain_canonical(url):
+        assert slash_variant(url) == _parsed_slash_variant(url)
 
 
 @pytest.mark.parametrize("url", [
