@@ -4,9 +4,11 @@ rolls back one failing item alone; raw pages get a per-site zstd dictionary."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -24,6 +26,7 @@ from newscrawl import codec
 from newscrawl.archive import SCHEMA, Archive, known_migrations
 from newscrawl.demo.site import synthetic_site
 from newscrawl.migrations import archive_v1
+from newscrawl.processing import ArchiveWriter
 from newscrawl.schema import RELATED_FIELDS
 from newscrawl.search import search
 
@@ -206,6 +209,38 @@ def test_a_failing_item_rolls_back_alone_in_a_batch(tmp_path: Path) -> None:
         ids = {r[0] for r in con.execute("SELECT id FROM articles")}
         assert {doc for doc, *_ in folded_index(con)} == ids, "the failed item left nothing in the folded index"
         con.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+
+
+def _sqlite_temp_files() -> list[str]:
+    """The (unlinked) temporary files SQLite holds open in this process: named etilqs_* (Linux /proc)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            if "etilqs" in (target := os.readlink(f"/proc/self/fd/{fd}")):
+                found.append(target)
+    return found
+
+
+def test_the_writers_item_savepoints_journal_in_memory_and_roll_back_alone(tmp_path: Path) -> None:
+    """An item that rewrites ~1 MB of existing pages (a long body replaced) journals them for its savepoint; the
+    writer keeps that journal in memory (no temporary file, whose pwrites cost ~3% of storing an article), and a
+    failing item still rolls back alone from it."""
+    long_body = " ".join(f"сўз{n}" for n in range(50000))
+    writer = ArchiveWriter(str(tmp_path / "a.db"), store_raw=False)
+    archive = writer.archive
+    assert archive is not None
+    archive.upsert_article(_article(1, long_body))
+    with archive.batch():
+        assert archive.upsert_article(_article(1, long_body + " охири")) == "updated"
+        with pytest.raises((TypeError, AttributeError)):  # fails after its row, body and indexes were rewritten
+            archive.upsert_article(_article(1, "Қисқа.", related=[{"position": 0, "url": None}]))
+        assert _sqlite_temp_files() == []
+    writer.close()
+    with sqlite3.connect(tmp_path / "a.db") as con:
+        assert con.execute("SELECT body FROM article_bodies").fetchall() == [(long_body + " охири",)]
+        assert con.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 1
+        con.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+        assert {doc for doc, *_ in folded_index(con)} == {1}
 
 
 def test_an_exception_leaving_the_batch_rolls_it_back(tmp_path: Path) -> None:
