@@ -313,9 +313,14 @@ def category_key(category: str | None) -> str | None:
     return " ".join(fold(category).split()) or None
 
 
+to_json = json.JSONEncoder(ensure_ascii=False).encode
+"""JSON text as the archive stores it (and hashes it): json.dumps(value, ensure_ascii=False), from one encoder made
+once, where json.dumps builds one per call (~0.6 us of the ~1 us of a short value; 5 values per stored article)."""
+
+
 def content_hash(row: dict[str, Any]) -> str:
     """sha256 over the fields whose change makes a new version."""
-    payload = json.dumps([row.get(k) for k in CONTENT_FIELDS], ensure_ascii=False)
+    payload = to_json([row.get(k) for k in CONTENT_FIELDS])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 def stored_time(value: str | None) -> str | None:
@@ -413,6 +418,9 @@ class KnownArticle:
     published_at: str | None
     etag: str | None
     last_modified: str | None
+
+_RELATED_URL = 1 + RELATED_FIELDS.index("url")
+"""Where a related link's URL sits in its related_links row (after article_id)."""
 
 _EXISTING_COLUMNS = ("id", "url", "content_hash", "first_seen_at", "last_seen_at", "last_changed_at",
                      *(c for c in CONTENT_FIELDS if c not in BODY_COLUMNS))
@@ -627,8 +635,7 @@ class Archive:
         row = {k: article.get(k) for k in EXTRACTED_COLUMNS}
         url = row["url"] = canonical_url(article["url"])
         for key in JSON_COLUMNS:
-            row[key] = json.dumps(row[key] if row[key] is not None else ([] if key != "extraction" else {}),
-                                  ensure_ascii=False)
+            row[key] = to_json(row[key] if row[key] is not None else ([] if key != "extraction" else {}))
         row["published_at"] = stored_time(row["published_at"])
         row["content_hash"] = content_hash(row)
         row["category_key"] = category_key(row["category"])
@@ -753,9 +760,10 @@ class Archive:
             columns = ", ".join(("article_id", *RELATED_FIELDS))
             marks = ", ".join("?" * (len(RELATED_FIELDS) + 1))
             resolved = self.resolve_urls(link["url"] for link in related)
-            self.db.conn.executemany(f"INSERT INTO related_links ({columns}) VALUES ({marks})",
-                                     [[article_id, *(resolved[canonical_url(link["url"])] if k == "url"
-                                                     else link.get(k) for k in RELATED_FIELDS)] for link in related])
+            rows = [[article_id, *map(link.get, RELATED_FIELDS)] for link in related]
+            for row in rows:
+                row[_RELATED_URL] = resolved[canonical_url(row[_RELATED_URL])]
+            self.db.conn.executemany(f"INSERT INTO related_links ({columns}) VALUES ({marks})", rows)
 
     def touch_article(self, url: str, seen_at: str) -> None:
         """Record that an archived article was confirmed unchanged (HTTP 304) at seen_at."""
@@ -782,7 +790,7 @@ class Archive:
         blob, compression = self._codec.compress(body, self._site_dictionary(site))
         page_id = self._insert("pages", {
             "url": url, "final_url": final_url, "status": status,
-            "headers": json.dumps(headers, ensure_ascii=False), "fetched_at": fetched_at,
+            "headers": to_json(headers), "fetched_at": fetched_at,
             "last_fetched_at": fetched_at, "sha256": digest, "size": len(body),
             "compression": compression, "body": blob,
         })
@@ -976,7 +984,7 @@ class Archive:
         row = dict(values)
         for key in ("drop_reasons", "drift", "error_causes"):
             if row.get(key) is not None and not isinstance(row[key], str):
-                row[key] = json.dumps(row[key], ensure_ascii=False)
+                row[key] = to_json(row[key])
         row.setdefault("finished_at", utc_now())
         self._not_batched("finish_crawl")
         with self.db.conn:

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import sqlite_utils
 from archive_checks import folded_index
 from conftest import ROOT
 
 from newscrawl import codec
-from newscrawl.archive import SCHEMA, Archive, known_migrations
+from newscrawl.archive import SCHEMA, Archive, known_migrations, to_json
 from newscrawl.demo.site import synthetic_site
 from newscrawl.migrations import archive_v1
 from newscrawl.processing import ArchiveWriter
@@ -188,6 +190,17 @@ def test_published_at_is_stored_in_tashkent_time_and_sorts_as_text(tmp_path: Pat
         assert stored["https://e.uz/kr/news/3/"] == "2025-11-15T12:45:00+05:00"
         assert [h.url[-2] for h in search(archive.db, "matn")] == ["3", "1", "2", "4"], "newest first, undated last"
         assert [h.url[-2] for h in search(archive.db, "matn", since="2025-11-15T12:15:00+05:00")] == ["3", "1"]
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                           lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_the_archives_json_is_json_dumps_without_ascii_escapes(value: Any) -> None:
+    """to_json (one encoder made once) writes, and content_hash hashes, exactly what json.dumps wrote."""
+    assert to_json(value) == json.dumps(value, ensure_ascii=False)
 
 
 def test_a_failing_item_rolls_back_alone_in_a_batch(tmp_path: Path) -> None:
