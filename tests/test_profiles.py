@@ -307,7 +307,13 @@ def test_class_index_selects_what_the_xpath_selects() -> None:
                   "p.lead", "li.news-card", ".x", ".y", ".news-card > a", ".news-card + ul", ".missing a",
                   ".news-card, .lead", ".wrap.news-card", ".news-card img::attr(src)", "section .lead",
                   "[class*=news]", "[class*=card] a", "div[class*=ews-c]", "[class*=author]", "[class*=byline]",
-                  "[class*='a b']", "[class*=breadcrumb] a", "[class*=x] b"}
+                  "[class*='a b']", "[class*=breadcrumb] a", "[class*=x] b",
+                  # a descendant class step after the first: answered from the index too
+                  ".wrap .news-card", ".news-card .news-card", ".news-card .news-card .t", ".list .news-card .t",
+                  ".news-card .t::attr(href)", ".wrap .news-card a::attr(href)", "div.news-card .t", "li .t",
+                  ".wrap div.news-card", ".list [class*=card]", ".missing .t", ".news-card .missing", ".page .lead",
+                  ".page section .lead", ".page .lead::text", ".other-news .news-card .t", ".list li.news-card b",
+                  ".list .news-card .t::text", ".page .news-card > a", ".wrap .news-card:last-child"}
     pages, _ = demo_site(DEMO_NOW)
     texts = [CLASS_INDEX_PAGE] + [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")]
     for text in texts:
@@ -332,3 +338,5 @@ def test_the_class_index_recognises_the_profile_selectors() -> None:
     assert len(simple) >= 5, simple
     assert [css for css in simple if _class_step(css) is None] == []
     assert _class_step("[class*=byline]") is not None and _class_step("div.a > span") is not None
+    assert [css for css in (*profile.related_cards, *profile.listing_cards) if (step := _class_step(css)) is None
+            or step.below is None] == []  # ".other-news .news-card": both class steps found in the index
