@@ -100,6 +100,12 @@ def _parse_class_step(xpath: str) -> _ClassStep | None:
                       etree.XPath(rest[1:]) if rest and below is None else None, below)
 
 
+@lru_cache(maxsize=4096)  # a site's pages share their templates' few hundred class values
+def _class_tokens(value: str) -> tuple[str, ...]:
+    """The tokens of a class value as XPath's normalize-space() cuts it, each once (class="a a" holds a once)."""
+    return tuple(dict.fromkeys(token for token in _XPATH_BLANKS.split(value) if token))
+
+
 class ClassIndex:
     """The elements of one page that have a class, by class token and by position in document order (among
     them). Valid while the tree is unchanged."""
@@ -121,9 +127,8 @@ class ClassIndex:
         self._by_value = by_value
         self._values: dict[str, list[str]] = {}  # class token -> the class values holding it
         for value in by_value:
-            for token in set(_XPATH_BLANKS.split(value)):  # a set: class="a a" holds a once
-                if token:
-                    self._values.setdefault(token, []).append(value)
+            for token in _class_tokens(value):
+                self._values.setdefault(token, []).append(value)
         self._by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
         self._position: dict[etree._Element, int] | None = None
         self._ends: dict[etree._Element, int] = {}
