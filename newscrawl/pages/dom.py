@@ -106,6 +106,16 @@ def _class_tokens(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(token for token in _XPATH_BLANKS.split(value) if token))
 
 
+@lru_cache(maxsize=256)  # pages of one template have the same class values in the same order (a few variants)
+def _token_values(values: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each class token of the values, with the values holding it (in their order). Shared: never changed."""
+    found: dict[str, list[str]] = {}
+    for value in values:
+        for token in _class_tokens(value):
+            found.setdefault(token, []).append(value)
+    return found
+
+
 class ClassIndex:
     """The elements of one page that have a class, by class token and by position in document order (among
     them). Valid while the tree is unchanged."""
@@ -125,10 +135,7 @@ class ClassIndex:
             else:
                 positions.append(number)
         self._by_value = by_value
-        self._values: dict[str, list[str]] = {}  # class token -> the class values holding it
-        for value in by_value:
-            for token in _class_tokens(value):
-                self._values.setdefault(token, []).append(value)
+        self._values = _token_values(tuple(by_value))  # class token -> the class values holding it
         self._by_class: dict[str, tuple[list[etree._Element], list[int]]] = {}
         self._position: dict[etree._Element, int] | None = None
         self._ends: dict[etree._Element, int] = {}
