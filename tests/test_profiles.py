@@ -326,6 +326,23 @@ def test_class_index_selects_what_the_xpath_selects() -> None:
                     assert select(scope, css) == expected[(id(scope), css)], (css, scope.tag, scope.get("class"))
 
 
+def test_the_class_index_finds_the_classed_elements_as_the_predicate_does() -> None:
+    """The index lists a page's classed elements as the parents of its class attributes, and counts a subtree's
+    by its class attributes: the same elements and counts as descendant-or-self::*[@class] gives."""
+    from lxml import etree
+
+    from newscrawl.demo.site import DEMO_NOW, demo_site
+    from newscrawl.pages.dom import _CLASSED, _CLASSED_BELOW, parse_html
+
+    pages, _ = demo_site(DEMO_NOW)
+    texts = [CLASS_INDEX_PAGE] + [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")]
+    for text in texts[:60]:
+        root = parse_html(text).root
+        assert _CLASSED(root) == etree.XPath("descendant-or-self::*[@class]")(root)
+        for element in root.iter(etree.Element):
+            assert _CLASSED_BELOW(element) == len(element.xpath("descendant::*[@class]"))
+
+
 def test_the_class_index_recognises_the_profile_selectors() -> None:
     """The index is an optimisation the XPath check above cannot see failing: a cssselect release that translates
     class selectors differently made every selector fall back to the XPath (the profile path lost a third of its

@@ -65,8 +65,10 @@ _CLASS_STEP = re.compile(
     r"(?:contains\(@class, '[^']*'\) and )?contains\((?:concat\(' ', normalize-space\(@class\), ' '\), "
     r"' ([^' ]+) '|@class, '([^' \t\n\r]+)')\)\](/(?!/).*)?", re.DOTALL)  # .name, or [class*=part]
 _XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
-_CLASSED = etree.XPath("descendant-or-self::*[@class]")
-_CLASSED_BELOW = etree.XPath("count(descendant::*[@class])")
+# descendant-or-self::*[@class], as the parents of the class attributes (the same elements, in document order):
+# libxml2 finds attributes faster than it tests a predicate on every element (102 vs 125 us a realistic page).
+_CLASSED = etree.XPath("descendant-or-self::*/@class/..")
+_CLASSED_BELOW = etree.XPath("count(descendant::*/@class)")  # an element has one class attribute at most
 
 
 @dataclass(frozen=True)
