@@ -43,7 +43,8 @@ class Card:
 def page_base(sel: Selector, url: str) -> str:
     """The URL relative links resolve against (<base href> if present)."""
     # The first <base> with an href, as the selector base::attr(href) finds it; lxml's tag iterator knows at once
-    # that a page without a <base> (nearly all) has none, where the XPath walks every element (~70 us a page).
+    # that a page without a <base> (nearly all) has none, where the XPath walks every element (65 us on a cold
+    # tree, ~12 us in extraction, where the class index has just walked it).
     href = next((h for element in sel.root.iter("base") if (h := element.get("href")) is not None), None)
     return absolute_url(url, href) or url
 
