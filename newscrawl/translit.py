@@ -162,6 +162,16 @@ def _letters(run: re.Pattern[str], text: str) -> int:
 
 def detect_script(text: str, threshold: float = 0.2) -> str | None:
     """'cyrl', 'latn' or 'mixed' by letter counts (digits, punctuation and ʻ ʼ ignored); None without letters."""
+    if threshold >= 0:  # a text without a letter of one script (most articles) is the other's: nothing to count
+        if _LATIN_RUN_RE.search(text) is None:
+            return "cyrl" if _CYRILLIC_RUN_RE.search(text) else None
+        if _CYRILLIC_RUN_RE.search(text) is None:
+            return "latn"
+    return _counted_script(text, threshold)
+
+
+def _counted_script(text: str, threshold: float) -> str | None:
+    """detect_script by counting both scripts' letters."""
     cyrillic = _letters(_CYRILLIC_RUN_RE, text)
     latin = _letters(_LATIN_RUN_RE, text)
     total = cyrillic + latin

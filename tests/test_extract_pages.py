@@ -461,3 +461,64 @@ def test_a_utf8_page_is_parsed_from_its_own_bytes() -> None:
     assert decode_page("\n <p>\x00Ўз</p>\r\n".encode(), "text/html; charset=utf-8")[1] == "<p>Ўз</p>".encode()
     assert decode_page(b"<p>\xff</p>", "text/html; charset=utf-8")[1] is None  # decoding replaced a byte
     assert decode_page("\ufeff<p>a</p>".encode(), None)[1] is None
+
+
+def test_element_text_of_a_leaf_is_its_itertext() -> None:
+    """element_text reads a childless element's text directly: the same answer as the itertext walk it skips,
+    for every element of the demo pages and of odd markup (empty, blank, entities, comments, nested)."""
+    from lxml import etree
+
+    from newscrawl.pages.dom import element_text, parse_html
+
+    pages, _ = demo_site(DEMO_NOW)
+    texts = [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")][:40]
+    texts.append("<html><body><p></p><p> a \n b\t</p><b>x<!-- c -->y</b><i>&amp; &nbsp;</i><u><?pi?></u>"
+                 "<span>one<em>two</em> three</span><br/>tail</body></html>")
+    for text in texts:
+        for element in parse_html(text).root.iter(etree.Element):
+            assert element_text(element) == " ".join("".join(element.itertext()).split())
+
+
+ODD_HEAD_PAGES = [
+    "<html><head><base target='_top'><base href='/a/'><base href='/b/'></head><body><h1>x</h1></body></html>",
+    "<html><body><p><base href=' rel/ '></p><div><h2>no h1</h2></div></body></html>",
+    "<html><head></head><body><article><div><h1>one</h1></div><h1>two</h1></article></body></html>",
+    "<!-- c --><html><body><section><div><p><h1>deep</h1></p></div></section></body></html>",
+    "<h1>bare</h1>",
+]
+
+
+def test_page_base_and_first_headline_are_the_xpaths() -> None:
+    """page_base's <base> and the headline scope's first <h1>, found with lxml's tag iterator, are the elements
+    the XPaths base::attr(href) and (//h1)[1] find, on every demo page and odd markup."""
+    from newscrawl.pages.cards import absolute_url, page_base
+    from newscrawl.pages.dom import compiled, parse_html
+    from newscrawl.pages.generic import headline_scope_element
+
+    pages, _ = demo_site(DEMO_NOW)
+    texts = [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")][:60]
+    for text in texts + ODD_HEAD_PAGES:
+        sel = parse_html(text)
+        found = compiled("base::attr(href)")(sel.root)
+        assert page_base(sel, "http://h/p/q") == (absolute_url("http://h/p/q", found[0] if found else None)
+                                                   or "http://h/p/q")
+        assert headline_scope_element(sel) is _xpath_headline_scope(sel.root)
+
+
+def _xpath_headline_scope(root: Any) -> Any:
+    """headline_scope_element as it read the first <h1> with the XPath (//h1)[1]."""
+    from lxml import etree
+
+    h1 = etree.XPath("(//h1)[1]")(root)
+    if not h1:
+        return None
+    article = h1[0].xpath("ancestor::article[1]")
+    if article:
+        return article[0]
+    scope = h1[0]
+    for _ in range(2):
+        parent = scope.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        scope = parent
+    return scope

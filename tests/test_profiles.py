@@ -307,7 +307,13 @@ def test_class_index_selects_what_the_xpath_selects() -> None:
                   "p.lead", "li.news-card", ".x", ".y", ".news-card > a", ".news-card + ul", ".missing a",
                   ".news-card, .lead", ".wrap.news-card", ".news-card img::attr(src)", "section .lead",
                   "[class*=news]", "[class*=card] a", "div[class*=ews-c]", "[class*=author]", "[class*=byline]",
-                  "[class*='a b']", "[class*=breadcrumb] a", "[class*=x] b"}
+                  "[class*='a b']", "[class*=breadcrumb] a", "[class*=x] b",
+                  # a descendant class step after the first: answered from the index too
+                  ".wrap .news-card", ".news-card .news-card", ".news-card .news-card .t", ".list .news-card .t",
+                  ".news-card .t::attr(href)", ".wrap .news-card a::attr(href)", "div.news-card .t", "li .t",
+                  ".wrap div.news-card", ".list [class*=card]", ".missing .t", ".news-card .missing", ".page .lead",
+                  ".page section .lead", ".page .lead::text", ".other-news .news-card .t", ".list li.news-card b",
+                  ".list .news-card .t::text", ".page .news-card > a", ".wrap .news-card:last-child"}
     pages, _ = demo_site(DEMO_NOW)
     texts = [CLASS_INDEX_PAGE] + [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")]
     for text in texts:
@@ -318,6 +324,23 @@ def test_class_index_selects_what_the_xpath_selects() -> None:
             for scope in scopes:
                 for css in sorted(selectors):
                     assert select(scope, css) == expected[(id(scope), css)], (css, scope.tag, scope.get("class"))
+
+
+def test_the_class_index_finds_the_classed_elements_as_the_predicate_does() -> None:
+    """The index lists a page's classed elements as the parents of its class attributes, and counts a subtree's
+    by its class attributes: the same elements and counts as descendant-or-self::*[@class] gives."""
+    from lxml import etree
+
+    from newscrawl.demo.site import DEMO_NOW, demo_site
+    from newscrawl.pages.dom import _CLASSED, _CLASSED_BELOW, parse_html
+
+    pages, _ = demo_site(DEMO_NOW)
+    texts = [CLASS_INDEX_PAGE] + [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")]
+    for text in texts[:60]:
+        root = parse_html(text).root
+        assert _CLASSED(root) == etree.XPath("descendant-or-self::*[@class]")(root)
+        for element in root.iter(etree.Element):
+            assert _CLASSED_BELOW(element) == len(element.xpath("descendant::*[@class]"))
 
 
 def test_the_class_index_recognises_the_profile_selectors() -> None:
@@ -332,3 +355,5 @@ def test_the_class_index_recognises_the_profile_selectors() -> None:
     assert len(simple) >= 5, simple
     assert [css for css in simple if _class_step(css) is None] == []
     assert _class_step("[class*=byline]") is not None and _class_step("div.a > span") is not None
+    assert [css for css in (*profile.related_cards, *profile.listing_cards) if (step := _class_step(css)) is None
+            or step.below is None] == []  # ".other-news .news-card": both class steps found in the index

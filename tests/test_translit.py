@@ -74,6 +74,16 @@ def test_letters_are_counted_by_runs_as_one_by_one(text: str) -> None:
     assert _letters(_LATIN_RUN_RE, text) == len(LATIN_LETTER_RE.findall(text))
 
 
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from("abcʻ Ўзб12,.\n") | st.characters(max_codepoint=0x2000)),
+       st.sampled_from([0.0, 0.2, 0.5, -0.1]))
+def test_detect_script_answers_as_counting_both_scripts(text: str, threshold: float) -> None:
+    """A text with letters of one script only is answered without counting: the same answer as the counts."""
+    from newscrawl.translit import _counted_script
+
+    assert detect_script(text, threshold) == _counted_script(text, threshold)
+
+
 @pytest.mark.parametrize("group", FOLD_GROUPS, ids=[g[0] for g in FOLD_GROUPS])
 def test_fold_groups_meet(group: list[str]) -> None:
     keys = {fold(word) for word in group}

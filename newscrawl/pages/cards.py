@@ -42,8 +42,11 @@ class Card:
 
 def page_base(sel: Selector, url: str) -> str:
     """The URL relative links resolve against (<base href> if present)."""
-    found = select(sel, "base::attr(href)")
-    return absolute_url(url, found[0] if found else None) or url
+    # The first <base> with an href, as the selector base::attr(href) finds it; lxml's tag iterator knows at once
+    # that a page without a <base> (nearly all) has none, where the XPath walks every element (65 us on a cold
+    # tree, ~12 us in extraction, where the class index has just walked it).
+    href = next((h for element in sel.root.iter("base") if (h := element.get("href")) is not None), None)
+    return absolute_url(url, href) or url
 
 
 def same_site(url: str, other: str) -> bool:
