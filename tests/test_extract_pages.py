@@ -493,7 +493,7 @@ def test_page_base_and_first_headline_are_the_xpaths() -> None:
     the XPaths base::attr(href) and (//h1)[1] find, on every demo page and odd markup."""
     from newscrawl.pages.cards import absolute_url, page_base
     from newscrawl.pages.dom import compiled, parse_html
-    from newscrawl.pages.generic import headline_scope_element
+    from newscrawl.pages.generic import first_h1
 
     pages, _ = demo_site(DEMO_NOW)
     texts = [p.body.decode() for p in pages.values() if p.content_type.startswith("text/html")][:60]
@@ -502,23 +502,6 @@ def test_page_base_and_first_headline_are_the_xpaths() -> None:
         found = compiled("base::attr(href)")(sel.root)
         assert page_base(sel, "http://h/p/q") == (absolute_url("http://h/p/q", found[0] if found else None)
                                                    or "http://h/p/q")
-        assert headline_scope_element(sel) is _xpath_headline_scope(sel.root)
+        h1 = compiled("h1")(sel.root)  # document order: the first is (//h1)[1]
+        assert first_h1(sel) is (h1[0] if h1 else None)
 
-
-def _xpath_headline_scope(root: Any) -> Any:
-    """headline_scope_element as it read the first <h1> with the XPath (//h1)[1]."""
-    from lxml import etree
-
-    h1 = etree.XPath("(//h1)[1]")(root)
-    if not h1:
-        return None
-    article = h1[0].xpath("ancestor::article[1]")
-    if article:
-        return article[0]
-    scope = h1[0]
-    for _ in range(2):
-        parent = scope.getparent()
-        if parent is None or parent.tag in ("body", "html"):
-            break
-        scope = parent
-    return scope
