@@ -65,6 +65,12 @@ _CLASS_STEP = re.compile(
     r"(?:contains\(@class, '[^']*'\) and )?contains\((?:concat\(' ', normalize-space\(@class\), ' '\), "
     r"' ([^' ]+) '|@class, '([^' \t\n\r]+)')\)\](/(?!/).*)?", re.DOTALL)  # .name, or [class*=part]
 _XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
+
+
+def has_token(value: str | None, token: str) -> bool:
+    """Whether an attribute's blank-separated value (rel="alternate nofollow") holds the token, as the CSS
+    [rel~=token] and the XPath contains(concat(" ", normalize-space(@rel), " "), " token ") test it."""
+    return value is not None and token in _XPATH_BLANKS.split(value)
 # descendant-or-self::*[@class], as the parents of the class attributes (the same elements, in document order):
 # libxml2 finds attributes faster than it tests a predicate on every element (102 vs 125 us a realistic page).
 _CLASSED = etree.XPath("descendant-or-self::*/@class/..")

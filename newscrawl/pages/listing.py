@@ -10,7 +10,7 @@ from lxml import etree
 from parsel import Selector
 
 from newscrawl.pages.cards import Card, absolute_url, generic_cards, page_base, profile_cards, same_site
-from newscrawl.pages.dom import class_index, parse_html, select, select_first_text
+from newscrawl.pages.dom import class_index, has_token, parse_html, select, select_first_text
 from newscrawl.pages.layers import Layer
 from newscrawl.sites import Profile
 
@@ -18,7 +18,6 @@ NEXT_WORDS = re.compile(r"^(кейинги|keyingi|далее|следующая
                         r"(кейинги|keyingi|далее|следующая|next)\s*[»›→>]?$", re.IGNORECASE)
 MAIN_CONTENT = ("main", "[role=main]", "#content", ".content", "#main", ".main")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
-_XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
 _ALTERNATE_LINKS = etree.XPath("descendant-or-self::link[@rel = 'alternate']")  # 'link[rel="alternate"]'
 
 
@@ -89,8 +88,8 @@ def main_content(sel: Selector) -> Selector:
 def generic_next_page(sel: Selector, base: str, url: str) -> str | None:
     """rel=next, a "next"-worded link, or the link to page N+1."""
     for node in sel.root.iter("link", "a"):  # link[rel~="next"], a[rel~="next"]: "next" one of rel's tokens
-        href, rel = node.get("href"), node.get("rel")
-        if href is None or rel is None or "next" not in _XPATH_BLANKS.split(rel):
+        href = node.get("href")
+        if href is None or not has_token(node.get("rel"), "next"):
             continue
         found = absolute_url(base, href)
         if found and same_site(found, url):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 from parsel import Selector
+
+from newscrawl.pages.dom import has_token
 
 ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
                  "opinionnewsarticle", "backgroundnewsarticle", "report", "webpage"}
@@ -37,7 +38,6 @@ JSONLD_TYPE = "application/ld+json"
 METADATA_TAGS = ("meta", "time", "link", "script")
 TEXT_NODES = etree.XPath("text()")
 HTML_LANG = etree.XPath("/html/@lang")
-_XPATH_BLANKS = re.compile(r"[ \t\n\r]+")  # what XPath's normalize-space() collapses
 
 
 def _jsonld_objects(data: Any) -> list[dict[str, Any]]:
@@ -125,7 +125,7 @@ def read_metadata(sel: Selector) -> Metadata:
                 canonical = href
             # [contains(concat(" ", normalize-space(@rel), " "), " alternate ")]: one of rel's tokens
             lang = node.get("hreflang")
-            if lang is not None and rel is not None and "alternate" in _XPATH_BLANKS.split(rel):
+            if lang is not None and has_token(rel, "alternate"):
                 md.hreflang.append((lang.strip(), href.strip()))
         elif node.get("type") == JSONLD_TYPE:
             scripts.append(node)
