@@ -115,8 +115,8 @@ def _start_demo_server(site: Any) -> tuple[list[tuple[float, str, int]], str]:
     return log, server.url
 
 
-DEMO_SERVER: list[bool] = []
-"""Non-empty (--demo-server): the server process serves with DemoServer instead of bench/static_server.py."""
+DEMO_SERVER = False
+"""True (--demo-server): the server process serves with DemoServer instead of bench/static_server.py."""
 
 
 class ServerProcess:
@@ -374,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.demo_server:
-        DEMO_SERVER.append(True)
+        global DEMO_SERVER
+        DEMO_SERVER = True
     OURS_SETTINGS.update(item.split("=", 1) for item in args.set)
     if args.only:
         SIDES[:] = [args.only]

@@ -571,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                              "bench/static_server.py, as bench/crawl.py --demo-server")
     args = parser.parse_args(argv)
     if args.demo_server:
-        crawl_bench.DEMO_SERVER.append(True)
+        crawl_bench.DEMO_SERVER = True
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(SECTIONS[2:]):
         parser.error(f"--skip: unknown section(s) {sorted(skip - set(SECTIONS[2:]))}")
